@@ -1,0 +1,94 @@
+"""The checker contract: validated parameters in, a self-explaining verdict out.
+
+A checker is one class per constraint id (``group:name``, IFEval style). It declares a pydantic
+``Params`` model, renders its natural-language sentence with ``describe()`` and judges one response
+with ``check()``. ``semantics`` selects between the official reference behaviour ("reference",
+for reproducing published numbers) and our fixes of its known wrong verdicts ("corrected", for use
+as an RL reward). This module imports nothing heavy: it is on the path of every ``hir check``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Semantics = Literal["reference", "corrected"]
+Mode = Literal["strict", "loose"]
+SEMANTICS: tuple[str, ...] = ("reference", "corrected")
+MODES: tuple[str, ...] = ("strict", "loose")
+
+
+class Params(BaseModel):
+    """Base of every checker's parameter model. Unknown (non-null) parameters are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoParams(Params):
+    """For checkers that take no parameters."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of one constraint on one response.
+
+    ``explanation`` says what was measured and what was required ("found 212 words, need at least
+    300"). ``unavailable`` marks a checker whose data could not be loaded: such a verdict is never a
+    silent pass or fail; callers reject the row.
+    """
+
+    passed: bool
+    explanation: str
+    unavailable: bool = False
+
+    def __bool__(self) -> bool:  # pragma: no cover - guard against `if verdict:` mistakes
+        raise TypeError("use verdict.passed, not the verdict itself, as a boolean")
+
+
+def passed(explanation: str) -> Verdict:
+    return Verdict(True, explanation)
+
+
+def failed(explanation: str) -> Verdict:
+    return Verdict(False, explanation)
+
+
+def verdict(ok: bool, explanation: str) -> Verdict:
+    return Verdict(bool(ok), explanation)
+
+
+class Checker:
+    """Base class of all checkers.
+
+    Subclasses set ``id`` (via ``@register``), ``Params`` and implement ``describe`` and
+    ``check``. Set ``uses_prompt = True`` when the check needs the prompt text (then ``self.prompt``
+    holds it).
+    """
+
+    id: ClassVar[str] = ""
+    Params: ClassVar[type[Params]] = NoParams
+    uses_prompt: ClassVar[bool] = False
+
+    def __init__(self, params: Params, *, prompt: str | None = None,
+                 semantics: Semantics = "reference") -> None:
+        self.params = params
+        self.prompt = prompt
+        self.semantics = semantics
+
+    @property
+    def corrected(self) -> bool:
+        return self.semantics == "corrected"
+
+    def describe(self) -> str:
+        """The constraint as one natural-language sentence, as it would appear in a prompt."""
+        raise NotImplementedError
+
+    def check(self, response: str) -> Verdict:
+        """Judge one response."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        given = self.params.model_dump(exclude_none=True)
+        return f"{type(self).__name__}({self.id!r}, {given})"
