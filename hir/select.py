@@ -1,0 +1,137 @@
+"""Choosing which failed responses to replay (HiR's selection step).
+
+Candidates are the failed responses that satisfied part of their instruction: 0 < CLA < 1. A
+response that satisfied nothing has nothing to replay; one that satisfied everything is already a
+success. Each candidate gets the score
+
+    F = F_div + lambda_s * CLA,     lambda_s = lambda0 * (1 + eta) ** step
+
+where F_div is the response's mean token entropy (diversity: the policy was unsure, so the sample
+carries signal) and CLA its fraction of satisfied constraints. lambda_s grows each step, so selection
+moves from diverse samples early in training to nearly-correct ones later.
+
+Without an entropy for a response F_div is 0 and the score is lambda_s * CLA: candidates rank by CLA
+alone. Mixing responses with and without entropies in one selection favours those with entropies
+(F_div >= 0); dumps normally carry entropies for all responses or none.
+
+Budgets: ``group`` keeps the top k candidates of each group (fewer if it has fewer); ``global``
+keeps the top K candidates over the whole batch, K = k * number of groups unless ``total`` is given
+(the authors' released trainer selects over the batch). Ties break deterministically: higher score,
+then higher CLA, then lower group index, then lower response index.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+from .masks import Mask
+
+Budget = Literal["group", "global"]
+BUDGETS: tuple[str, ...] = ("group", "global")
+
+LAMBDA0 = 2.0
+ETA = 0.05
+
+
+def lambda_at(step: int, lambda0: float = LAMBDA0, eta: float = ETA) -> float:
+    """The CLA weight at a training step: ``lambda0 * (1 + eta) ** step`` (step counts from 0)."""
+    if step < 0:
+        raise ValueError(f"step must be >= 0, got {step}")
+    return lambda0 * (1.0 + eta) ** step
+
+
+def mean_entropy(entropy: float | None = None, *, token_entropies: Sequence[float] | None = None,
+                 logprobs: Sequence[float] | None = None) -> float | None:
+    """A response's mean token entropy from whatever the dump carries; None when it carries nothing.
+
+    - ``entropy``: already a per-response scalar, returned as is.
+    - ``token_entropies``: the policy's entropy at each generated token; their mean.
+    - ``logprobs``: the log-probabilities of the sampled tokens; the mean of ``-logprob`` (the mean
+      surprisal) is a one-sample Monte Carlo estimate of the mean entropy: E[-log p(x)] = H(p).
+      It is noisier than true entropies but needs nothing beyond what rollouts log anyway.
+
+    An empty token list gives None (no tokens, no estimate). Non-finite values are an error.
+    """
+    given = [x is not None for x in (entropy, token_entropies, logprobs)]
+    if sum(given) > 1:
+        raise ValueError("give one of entropy, token_entropies, logprobs")
+    if entropy is not None:
+        value = float(entropy)
+    elif token_entropies is not None:
+        if len(token_entropies) == 0:
+            return None
+        value = math.fsum(float(x) for x in token_entropies) / len(token_entropies)
+    elif logprobs is not None:
+        if len(logprobs) == 0:
+            return None
+        value = -math.fsum(float(x) for x in logprobs) / len(logprobs)
+    else:
+        return None
+    if not math.isfinite(value):
+        raise ValueError(f"entropy must be finite, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A failed, partly satisfying response and its selection score."""
+
+    group: int       # index of the group in the batch
+    response: int    # index of the response in its group
+    cla: float
+    entropy: float | None
+    score: float
+
+
+def _order(c: Candidate) -> tuple:
+    return (-c.score, -c.cla, c.group, c.response)
+
+
+def candidates(groups_masks: Sequence[Sequence[Mask]],
+               entropies: Sequence[Sequence[float | None] | None] | None = None, *,
+               step: int = 0, lambda0: float = LAMBDA0, eta: float = ETA) -> list[Candidate]:
+    """Every response with 0 < CLA < 1, scored, in (group, response) order."""
+    lam = lambda_at(step, lambda0, eta)
+    if entropies is not None and len(entropies) != len(groups_masks):
+        raise ValueError(f"{len(entropies)} entropy lists for {len(groups_masks)} groups")
+    out = []
+    for g, group in enumerate(groups_masks):
+        ents = entropies[g] if entropies is not None else None
+        if ents is not None and len(ents) != len(group):
+            raise ValueError(f"group {g}: {len(ents)} entropies for {len(group)} responses")
+        for r, m in enumerate(group):
+            if not m.partial:
+                continue
+            h = ents[r] if ents is not None else None
+            out.append(Candidate(g, r, m.cla, h, (h or 0.0) + lam * m.cla))
+    return out
+
+
+def select(groups_masks: Sequence[Sequence[Mask]],
+           entropies: Sequence[Sequence[float | None] | None] | None = None, *,
+           step: int = 0, k: int = 2, budget: Budget = "group", lambda0: float = LAMBDA0,
+           eta: float = ETA, total: int | None = None) -> list[Candidate]:
+    """The candidates to replay, best first within the budget.
+
+    ``groups_masks[g][r]`` is the mask of response r of group g; ``entropies`` is index-aligned
+    (a None group or value means no entropy). Returns candidates sorted by (group, response), the
+    order replays are written in. ``total`` overrides K for the global budget.
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    if budget not in BUDGETS:
+        raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
+    pool = candidates(groups_masks, entropies, step=step, lambda0=lambda0, eta=eta)
+    if budget == "group":
+        by_group: dict[int, list[Candidate]] = {}
+        for c in pool:
+            by_group.setdefault(c.group, []).append(c)
+        chosen = [c for cs in by_group.values() for c in sorted(cs, key=_order)[:k]]
+    else:
+        K = k * len(groups_masks) if total is None else total
+        if K < 0:
+            raise ValueError(f"total must be >= 0, got {K}")
+        chosen = sorted(pool, key=_order)[:K]
+    return sorted(chosen, key=lambda c: (c.group, c.response))
