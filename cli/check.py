@@ -1,0 +1,200 @@
+"""``hir check``: score responses against their constraints, strict and loose, IFEval style.
+
+Thin: parsing, scoring and the summary live in ``hir.checking`` and ``hir.jsonl``; this module
+wires files, options, the progress bar and the rich summary table.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hir import checking, jsonl
+
+MAX_ERROR_MESSAGES = 50  # per stream; every rejected row is still in OUT and in the summary
+
+
+class SemanticsChoice(str, Enum):
+    reference = "reference"
+    corrected = "corrected"
+
+
+def check(
+    input: str = typer.Argument(
+        ..., metavar="IN",
+        help="JSONL rows to check ('-' reads stdin). IFEval form: key, prompt, "
+             "instruction_id_list, kwargs, response; or hir form: instruction + response(s)."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="OUT",
+        help="Where to write one result object per input row (default: stdout)."),
+    responses: Optional[str] = typer.Option(
+        None, "--responses", "-r", metavar="RESPONSES",
+        help="Two-file form: IN holds the prompts, RESPONSES holds {prompt, response} rows "
+             "joined on the prompt text."),
+    semantics: SemanticsChoice = typer.Option(
+        SemanticsChoice.reference, "--semantics",
+        help="'reference' reproduces the official checkers verdict for verdict; 'corrected' "
+             "applies our fixes of their known wrong verdicts (see docs/check.md)."),
+    strip_thinking: bool = typer.Option(
+        False, "--strip-thinking",
+        help="Judge only the final answer: drop a leading <think>...</think> block."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=0,
+        help="Worker processes (0: one per CPU). Output is identical for any number."),
+    json_summary: bool = typer.Option(
+        False, "--json", help="Print the summary as JSON instead of a table."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No progress bar and no summary (errors are still shown)."),
+) -> None:
+    """Check responses against their constraints and write per-row verdicts.
+
+    Each output row has **key**, **strict** and **loose** (booleans aligned with
+    instruction_id_list), **follow_all_strict**, **follow_all_loose** and the
+    **failures** with their explanations. A summary (prompt- and instruction-level accuracy,
+    per-constraint rates) goes to stderr when OUT is stdout, else to stdout.
+
+    A row that cannot be scored (malformed JSON, unknown constraint id, invalid kwargs, missing
+    response, mismatched lengths, a checker that cannot run) gets an output row with an
+    **error** field and a message on stderr naming file, line and field; the other rows
+    are still scored. **Exit status**: 0 all rows scored, 1 some row rejected, 2 usage error.
+    """
+    err = Console(stderr=True, highlight=False)
+    for path in (input, responses):
+        if path is not None and path != jsonl.STDIN and not Path(path).is_file():
+            err.print(f"error: no such file: {path}", markup=False)
+            raise typer.Exit(2)
+    if responses == jsonl.STDIN and input == jsonl.STDIN:
+        err.print("error: IN and RESPONSES cannot both be stdin", markup=False)
+        raise typer.Exit(2)
+    n_workers = workers or os.cpu_count() or 1
+    to_stdout = output is None or output == jsonl.STDIN
+    reporter = _Reporter(err)
+
+    lines: Iterator[jsonl.Line] = jsonl.read_jsonl(input)
+    response_index = None
+    if responses is not None:
+        response_index = checking.load_responses(jsonl.read_jsonl(responses),
+                                                 jsonl.display_name(responses))
+        for rejected in response_index.rejected:
+            reporter.report(rejected)
+        lines = checking.attach_responses(lines, response_index)
+
+    results = checking.score_rows(lines, semantics=semantics.value,
+                                  strip_thinking=strip_thinking, workers=n_workers)
+    summary = checking.Summary()
+    show_progress = not quiet and err.is_terminal
+    out = jsonl.open_output(output)
+    try:
+        with _progress(err, show_progress, jsonl.count_lines(input)) as advance:
+            for result in results:
+                jsonl.write_line(out, result.to_json())
+                summary.add(result)
+                if not result.ok:
+                    reporter.report(result)
+                advance()
+        out.flush()
+    except BrokenPipeError:  # `hir check ... | head`: the reader has gone, stop quietly
+        sys.stderr.close()
+        raise typer.Exit(1)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+    if response_index is not None:
+        unused = response_index.unused()
+        for rejected in unused:
+            reporter.report(rejected)
+        summary.responses_rejected = len(response_index.rejected) + len(unused)
+    reporter.finish()
+    if not quiet:
+        destination = err if to_stdout else Console(highlight=False)
+        if json_summary:
+            data = {"input": jsonl.display_name(input), "semantics": semantics.value,
+                    **summary.to_json()}
+            destination.print(jsonl.dumps(data), markup=False, soft_wrap=True)
+        else:
+            destination.print(render_summary(summary, jsonl.display_name(input),
+                                             semantics.value))
+    if summary.any_rejected:
+        raise typer.Exit(1)
+
+
+class _Reporter:
+    """Prints one line per rejected row on stderr, up to a limit."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.count = 0
+
+    def report(self, result: checking.RowResult) -> None:
+        self.count += 1
+        if self.count <= MAX_ERROR_MESSAGES:
+            field = f" [field {result.field}]" if result.field else ""
+            self.console.print(f"error: {result.message()}{field}", markup=False,
+                               soft_wrap=True)
+
+    def finish(self) -> None:
+        if self.count > MAX_ERROR_MESSAGES:
+            self.console.print(f"... {self.count - MAX_ERROR_MESSAGES} more rejected rows; each "
+                               "has an 'error' field in the output", markup=False)
+
+
+class _progress:
+    """A transient rich progress bar on stderr, or nothing; yields the 'one row done' callback."""
+
+    def __init__(self, console: Console, enabled: bool, total: int | None) -> None:
+        self.enabled, self.console, self.total = enabled, console, total
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+        self.bar = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console,
+                            transient=True)
+        self.bar.start()
+        task = self.bar.add_task("check", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}"
+
+
+def render_summary(summary: checking.Summary, source: str, semantics: str) -> Table:
+    """The summary as a rich table: overall accuracy, then one line per constraint id."""
+    acc = summary.accuracy()
+    caption = [f"{summary.scored} rows scored ({summary.samples} responses)",
+               f"{summary.rejected} rejected"]
+    if summary.responses_rejected:
+        caption.append(f"{summary.responses_rejected} responses-file rows rejected")
+    table = Table(title=f"hir check {source} ({semantics} semantics)",
+                  caption=", ".join(caption), caption_justify="left")
+    table.add_column("level / constraint id")
+    table.add_column("n", justify="right")
+    table.add_column("strict %", justify="right")
+    table.add_column("loose %", justify="right")
+    table.add_row("[bold]prompt-level[/]", str(summary.samples), _pct(acc["prompt_strict"]),
+                  _pct(acc["prompt_loose"]))
+    table.add_row("[bold]instruction-level[/]", str(summary.instructions),
+                  _pct(acc["instruction_strict"]), _pct(acc["instruction_loose"]),
+                  end_section=True)
+    for cid in sorted(summary.per_id):
+        stats = summary.per_id[cid]
+        table.add_row(Text(cid), str(stats.count), _pct(stats.strict / stats.count),
+                      _pct(stats.loose / stats.count))
+    return table

@@ -1,0 +1,132 @@
+"""Streaming JSON Lines: read row by row, report bad lines by file and line, never stop early.
+
+``read_jsonl`` yields one ``Line`` per non-blank input line: either its decoded JSON object or an
+``error`` saying why it is not one (bad UTF-8, malformed JSON, not an object). A bad line never
+ends the stream, so every row of the input is accounted for: callers turn ``Line.error`` into a
+rejected row and go on. Line numbers are 1-based physical line numbers in the file, as an editor
+shows them. Used by ``hir check`` and ``hir relabel``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+STDIN = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One non-blank line of a JSONL input: a JSON object, or why it is not one."""
+
+    source: str  # the file name as given ("-" is shown as "<stdin>")
+    number: int  # 1-based physical line number
+    value: dict[str, Any] | None = None
+    error: str | None = None
+    field: str | None = None  # the JSON field at fault, when the error is about one
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def where(self) -> str:
+        """``file:line``, the prefix of every message about this line."""
+        return f"{self.source}:{self.number}"
+
+
+class JsonlError(ValueError):
+    """A message about one input line, rendered as ``file:line: message``."""
+
+    def __init__(self, source: str, number: int, message: str) -> None:
+        self.source, self.number, self.message = source, number, message
+        super().__init__(f"{source}:{number}: {message}")
+
+
+def display_name(path: str | Path) -> str:
+    return "<stdin>" if str(path) == STDIN else str(path)
+
+
+def _decode(source: str, number: int, raw: bytes) -> Line | None:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Line(source, number, error=f"invalid UTF-8 at byte {exc.start} of the line")
+    if number == 1 and text.startswith("\ufeff"):  # a BOM that some editors write
+        text = text[1:]
+    if not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Line(source, number, error=f"malformed JSON: {exc.msg} (column {exc.colno})")
+    if not isinstance(value, dict):
+        return Line(source, number,
+                    error=f"expected a JSON object, got {_json_type(value)}")
+    return Line(source, number, value=value)
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+def iter_lines(stream: IO[bytes] | Iterable[bytes], source: str) -> Iterator[Line]:
+    """Decode a binary stream line by line (bytes, so one bad UTF-8 line rejects only itself)."""
+    for number, raw in enumerate(stream, start=1):
+        line = _decode(source, number, raw)
+        if line is not None:
+            yield line
+
+
+def read_jsonl(path: str | Path) -> Iterator[Line]:
+    """Stream the lines of a JSONL file; ``"-"`` reads standard input.
+
+    Raises ``FileNotFoundError``/``OSError`` only for a file that cannot be opened at all.
+    """
+    source = display_name(path)
+    if str(path) == STDIN:
+        yield from iter_lines(sys.stdin.buffer, source)
+        return
+    with open(path, "rb") as stream:
+        yield from iter_lines(stream, source)
+
+
+def count_lines(path: str | Path) -> int | None:
+    """Physical lines in a file (for a progress total); ``None`` for stdin."""
+    if str(path) == STDIN:
+        return None
+    count = 0
+    last = b"\n"
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
+
+
+def dumps(obj: Any) -> str:
+    """One JSONL line (no newline): UTF-8 text kept readable, no spaces wasted."""
+    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+
+
+def write_line(stream: IO[str], obj: Any) -> None:
+    stream.write(dumps(obj))
+    stream.write("\n")
+
+
+def open_output(path: str | Path | None) -> IO[str]:
+    """A text stream for ``path``; ``None`` or ``"-"`` is standard output (not closed by callers)."""
+    if path is None or str(path) == STDIN:
+        return sys.stdout
+    return io.open(path, "w", encoding="utf-8", newline="\n")
