@@ -137,7 +137,8 @@ class _Reporter:
     def report(self, result: checking.RowResult) -> None:
         self.count += 1
         if self.count <= MAX_ERROR_MESSAGES:
-            field = f" [field {result.field}]" if result.field else ""
+            named = result.field is None or result.field in (result.error or "")
+            field = "" if named else f" [field {result.field}]"
             self.console.print(f"error: {result.message()}{field}", markup=False,
                                soft_wrap=True)
 

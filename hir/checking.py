@@ -6,7 +6,8 @@ Row forms accepted (one JSON object per row):
   ids; may be absent, meaning no parameters), ``response``. This is the reference's ``input_data``
   with the response added, and the form of the public conformance files.
 * hir form: ``instruction`` = ``{"task", "constraints": [{"id", "kwargs", "text"}], "template"}``
-  (see ``hir.instructions``) with ``response`` or ``responses`` (a list: one row, several samples).
+  (a ``hir.instructions.Instruction``) with ``response`` or ``responses`` (a list: one row,
+  several samples; its output nests one result object per response under ``responses``).
 
 Two-file form (the reference's): prompt rows in IFEval form without ``response``, and a responses
 file of ``{"prompt", "response"}`` rows joined on the prompt text (``load_responses`` and
@@ -183,18 +184,24 @@ def _parse_ifeval(row: Mapping[str, Any]) -> Task:
 
 
 def _parse_native(row: Mapping[str, Any]) -> Task:
-    """The hir form: an ``Instruction`` object plus one response or a list of them."""
+    """The hir form: an ``Instruction`` object plus one response or a list of them.
+
+    Checkers that read the prompt get the instruction's task, as ``Instruction.checkers`` does.
+    """
     try:
+        from pydantic import ValidationError
+
         from .instructions import Instruction  # lazily: only rows in this form need it
     except ImportError as exc:  # an installation without the hindsight library
         raise RowError(f"rows in the hir instruction form need hir.instructions ({exc})",
                        "instruction") from None
     try:
-        instruction = Instruction.from_json(row["instruction"])
-    except (ValueError, TypeError, KeyError) as exc:
-        raise RowError(f"field 'instruction' is not a valid instruction: {exc}",
-                       getattr(exc, "field", None) and f"instruction.{exc.field}"
-                       or "instruction") from None
+        instruction = Instruction.model_validate(row["instruction"])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"])
+        path = "instruction." + path.replace(".[", "[") if path else "instruction"
+        raise RowError(f"field {path!r}: {first['msg']}", path) from None
     if "responses" in row:
         responses = row["responses"]
         if not isinstance(responses, list) or not all(isinstance(r, str) for r in responses):
@@ -205,14 +212,8 @@ def _parse_native(row: Mapping[str, Any]) -> Task:
     else:
         responses = [_require_str(row, "response", what="or 'responses'")]
         multi = False
-    ids = [c.id for c in instruction.constraints]
-    kwargs = [dict(c.kwargs) for c in instruction.constraints]
-    prompt = row.get("prompt")
-    if prompt is None:
-        prompt = instruction.render()
-    elif not isinstance(prompt, str):
-        raise RowError(f"field 'prompt' must be a string, got {type(prompt).__name__}", "prompt")
-    return Task(row.get("key"), ids, kwargs, prompt, responses, multi)
+    return Task(row.get("key"), instruction.ids, instruction.kwargs, instruction.task,
+                responses, multi)
 
 
 def parse_row(row: Mapping[str, Any]) -> Task:
