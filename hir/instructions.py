@@ -17,9 +17,9 @@ Templates (the prompt layouts of the HiR training data):
 A constraint's sentence is its ``text`` when given (MulDimIF rules, hand-written phrasings), else the
 checker's ``describe()``. With no constraints every template renders the bare task.
 
-Checkers that read the prompt get the *task* (not the rendered prompt): the task is what "repeat the
-request" refers to, and it is unchanged by relabeling, so a verdict cannot flip just because the
-constraint list around it was rewritten.
+Checkers that read the prompt get the rendered prompt, as ``hir check`` gives them the row's prompt.
+A prompt-reading verdict can therefore change when relabeling rewrites the prompt; ``hir.relabel``
+re-checks every replay under its hindsight prompt for exactly that reason.
 """
 
 from __future__ import annotations
@@ -87,9 +87,35 @@ class Instruction(BaseModel):
     def kwargs(self) -> list[dict[str, Any]]:
         return [dict(c.kwargs) for c in self.constraints]
 
-    def checkers(self, semantics: Semantics = "reference") -> list[Checker]:
-        """One built checker per constraint, index-aligned; ``ConstraintError`` names the bad one."""
-        return build_all(self.ids, self.kwargs, prompt=self.task, semantics=semantics)
+    def checkers(self, semantics: Semantics = "reference", *, prompt: str | None = None
+                 ) -> list[Checker]:
+        """One built checker per constraint, index-aligned; ``ConstraintError`` names the bad one.
+
+        Checkers that read the prompt get ``prompt`` (default: ``render()``, built only if one of
+        them needs it).
+        """
+        built = build_all(self.ids, self.kwargs, semantics=semantics)
+        needs = [i for i, c in enumerate(built) if c.uses_prompt]
+        if not needs:
+            return built
+        if prompt is None:
+            prompt = render(self.task, [s.text if s.text is not None else built[i].describe()
+                                        for i, s in enumerate(self.constraints)], self.template)
+            prompt = self._with_context(prompt)
+        for i in needs:
+            built[i] = self.constraints[i].checker(prompt=prompt, semantics=semantics, index=i)
+        return built
+
+    @classmethod
+    def from_json(cls, data: "dict[str, Any] | str | bytes") -> "Instruction":
+        """Parse an instruction object (or its JSON text); pydantic ``ValidationError`` if invalid."""
+        if isinstance(data, (str, bytes)):
+            return cls.model_validate_json(data)
+        return cls.model_validate(data)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object form (``from_json(to_json())`` gives an equal instruction)."""
+        return self.model_dump(mode="json")
 
     def keep(self, indices: Iterable[int]) -> "Instruction":
         """The instruction with only the constraints at ``indices``, in their original order."""
@@ -110,7 +136,9 @@ class Instruction(BaseModel):
 
     def render(self) -> str:
         """The prompt text."""
-        text = render(self.task, self.sentences(), self.template)
+        return self._with_context(render(self.task, self.sentences(), self.template))
+
+    def _with_context(self, text: str) -> str:
         return f"{text}\n\n{self.context.strip()}" if self.context else text
 
     def messages(self, system: str | None = None) -> list[dict[str, str]]:

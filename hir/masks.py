@@ -46,15 +46,19 @@ def from_verdicts(verdicts: Sequence[Verdict]) -> Mask:
 
 
 def mask(instruction: Instruction, response: str, *, mode: Mode = "strict",
-         semantics: Semantics = "reference", checkers: Sequence[Checker] | None = None) -> Mask:
+         semantics: Semantics = "reference", prompt: str | None = None,
+         checkers: Sequence[Checker] | None = None) -> Mask:
     """Judge ``response`` against every constraint of ``instruction``.
 
-    Pass ``checkers`` (from ``instruction.checkers(semantics)``) to reuse them across the responses
-    of a group; building them is a large part of the cost for short responses. Raises
-    ``ConstraintError`` for an unknown id or invalid parameters.
+    ``prompt`` is what prompt-reading checkers see (default: the rendered instruction; give the
+    dump's own prompt when the response was generated from a differently worded one, as
+    ``hir check`` does with a row's ``prompt``). Pass ``checkers`` (from
+    ``instruction.checkers(semantics)``) to reuse them across the responses of a group; building
+    them is a large part of the cost for short responses. Raises ``ConstraintError`` for an unknown
+    id or invalid parameters.
     """
     if checkers is None:
-        checkers = instruction.checkers(semantics)
+        checkers = instruction.checkers(semantics, prompt=prompt)
     elif len(checkers) != len(instruction.constraints):
         raise ValueError(f"{len(checkers)} checkers for {len(instruction.constraints)} constraints")
     scored = score(checkers, response, modes=(mode,))
@@ -62,7 +66,7 @@ def mask(instruction: Instruction, response: str, *, mode: Mode = "strict",
 
 
 def masks(instruction: Instruction, responses: Sequence[str], *, mode: Mode = "strict",
-          semantics: Semantics = "reference") -> list[Mask]:
+          semantics: Semantics = "reference", prompt: str | None = None) -> list[Mask]:
     """Masks of a group of responses to one instruction (checkers built once)."""
-    checkers = instruction.checkers(semantics)
+    checkers = instruction.checkers(semantics, prompt=prompt)
     return [mask(instruction, r, mode=mode, checkers=checkers) for r in responses]

@@ -1,0 +1,334 @@
+"""Hindsight relabeling of a batch of rollout groups: the one implementation behind ``hir relabel``
+and the trainer.
+
+Algorithm (HiR, "Replay Failures as Successes"), for one batch of groups at training step s:
+
+1. Mask: judge every response against its group's constraints (``hir.masks``), strict by default.
+2. Select: among the failed responses with 0 < CLA < 1, keep the best by
+   F = mean token entropy + lambda_s * CLA, lambda_s = lambda0 * (1 + eta) ** s, within a budget of
+   k per group or k * groups over the batch (``hir.select``).
+3. Rewrite: the hindsight instruction keeps exactly the satisfied constraints (``hir.rewrite``).
+4. Re-check: judge the response again under its hindsight instruction and rendered prompt. Only a
+   prompt-reading checker can change its verdict here; a constraint that now fails is dropped too,
+   until the replay satisfies everything it claims (it may end up with nothing to replay).
+5. Emit ``Replay`` samples (reward 1) in (group, response) order.
+
+``relabel_stream`` runs this over a stream of groups with bounded memory: in the ``group`` budget
+each group is its own batch; in the ``global`` budget a batch is a run of consecutive groups with the
+same step (optionally capped at ``batch_groups``), the unit the authors' trainer selects over.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Iterable, Iterator, Sequence
+
+from constraints import ConstraintError, Mode, Semantics
+
+from .instructions import Instruction
+from .masks import Mask, mask
+from .rewrite import Replay, make_replay
+from .select import ETA, LAMBDA0, Budget, Candidate, lambda_at, select
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a group came from in a dump (for error messages and the rejects report)."""
+
+    source: str = "<memory>"
+    lines: tuple[int, ...] = ()
+    spec_field: str = "instruction"   # the row field that held the constraints ("" = IFEval form)
+    has_task: bool = True             # False: the task is a whole prompt with constraints woven in
+
+
+@dataclass
+class Group:
+    """One prompt's instruction and the responses sampled for it."""
+
+    id: str
+    instruction: Instruction
+    responses: list[str]
+    entropies: list[float | None] | None = None   # per response: mean token entropy, or None
+    step: int | None = None
+    prompt: str | None = None   # the prompt the responses were generated from, if not the render
+    origin: Origin = field(default_factory=Origin)
+
+
+@dataclass(frozen=True)
+class RelabelConfig:
+    """HiR's knobs; the defaults are the paper's (k=2 per group, lambda0=2, eta=0.05)."""
+
+    k: int = 2
+    budget: Budget = "group"
+    total: int | None = None        # global budget: K (default k * number of groups)
+    lambda0: float = LAMBDA0
+    eta: float = ETA
+    mode: Mode = "strict"
+    semantics: Semantics = "reference"
+
+
+class GroupError(ValueError):
+    """A group whose constraints cannot be checked (unknown id, bad kwargs, unavailable checker)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.message, self.field = message, field
+        super().__init__(message)
+
+
+def _constraint_field(group: Group, exc: ConstraintError) -> str | None:
+    i = exc.index
+    if i is None:
+        return group.origin.spec_field or None
+    prefix = group.origin.spec_field
+    if prefix == "":  # IFEval form
+        return f"kwargs[{i}].{exc.field}" if exc.field else f"instruction_id_list[{i}]"
+    base = f"{prefix}.constraints[{i}]"
+    return f"{base}.kwargs.{exc.field}" if exc.field else f"{base}.id"
+
+
+def group_masks(group: Group, config: RelabelConfig = RelabelConfig()) -> list[Mask]:
+    """Masks of every response of ``group``; ``GroupError`` names the field at fault."""
+    try:
+        checkers = group.instruction.checkers(config.semantics, prompt=group.prompt)
+    except ConstraintError as exc:
+        raise GroupError(exc.message if exc.index is not None else str(exc),
+                         _constraint_field(group, exc)) from None
+    out = []
+    for r, response in enumerate(group.responses):
+        m = mask(group.instruction, response, mode=config.mode, checkers=checkers)
+        if m.unavailable:
+            i = m.unavailable[0]
+            raise GroupError(f"response {r}: checker {group.instruction.constraints[i].id!r} "
+                             f"cannot run: {m.verdicts[i].explanation}",
+                             _constraint_field(group, ConstraintError("", index=i)))
+        out.append(m)
+    return out
+
+
+def recheck(instruction: Instruction, response: str, satisfied: Sequence[bool],
+            config: RelabelConfig = RelabelConfig()) -> list[bool]:
+    """Satisfied flags (over the original constraints) that hold under the hindsight prompt.
+
+    Starts from ``satisfied`` and drops any kept constraint that fails when the response is judged
+    under the rewritten instruction, until a fixed point: the result re-checks fully satisfied.
+    """
+    flags = list(satisfied)
+    while any(flags):
+        kept = [i for i, ok in enumerate(flags) if ok]
+        hind = instruction.keep(kept)
+        again = mask(hind, response, mode=config.mode, semantics=config.semantics)
+        if again.ila:
+            return flags
+        for j, ok in zip(kept, again.satisfied):
+            flags[j] = flags[j] and ok
+    return flags
+
+
+def relabel_batch(groups: Sequence[Group], *, step: int = 0,
+                  config: RelabelConfig = RelabelConfig(),
+                  masks: Sequence[Sequence[Mask]] | None = None) -> list[Replay]:
+    """The replays of one batch of groups at training ``step`` (steps 2-5 of the module docstring).
+
+    Pass ``masks`` when the responses were already judged (the trainer computes them for the
+    rewards); otherwise they are computed here (``GroupError`` for a group that cannot be checked).
+    """
+    return [r for _, r in relabel_indexed(groups, step=step, config=config, masks=masks)]
+
+
+def relabel_indexed(groups: Sequence[Group], *, step: int = 0,
+                    config: RelabelConfig = RelabelConfig(),
+                    masks: Sequence[Sequence[Mask]] | None = None) -> list[tuple[int, Replay]]:
+    """``relabel_batch`` with each replay's group index (its position in ``groups``)."""
+    if masks is None:
+        masks = [group_masks(g, config) for g in groups]
+    if len(masks) != len(groups):
+        raise ValueError(f"{len(masks)} mask lists for {len(groups)} groups")
+    chosen = select(masks, [g.entropies for g in groups], step=step, k=config.k,
+                    budget=config.budget, lambda0=config.lambda0, eta=config.eta,
+                    total=config.total)
+    lam = lambda_at(step, config.lambda0, config.eta)
+    out = []
+    for c in chosen:
+        replay = replay_of(groups[c.group], c, masks[c.group][c.response], lam, config)
+        if replay is not None:
+            out.append((c.group, replay))
+    return out
+
+
+def replay_of(group: Group, candidate: Candidate, m: Mask, lambda_: float,
+              config: RelabelConfig = RelabelConfig()) -> Replay | None:
+    """The replay of one selected response, re-checked; None if nothing survives the re-check."""
+    response = group.responses[candidate.response]
+    flags = recheck(group.instruction, response, m.satisfied, config)
+    if not any(flags):
+        return None
+    return make_replay(group.id, candidate.response, group.instruction, response, flags,
+                       cla=m.cla, score=candidate.score, lambda_=lambda_)
+
+
+# -- streaming over a dump -----------------------------------------------------------------------
+
+@dataclass
+class Summary:
+    """What a relabeling run did (``hir relabel`` prints it; ``--json`` gives ``to_json()``)."""
+
+    groups: int = 0
+    responses: int = 0
+    satisfied_all: int = 0          # responses with ILA = 1
+    cla_sum: float = 0.0
+    all_failed_before: int = 0      # groups where no response satisfied everything
+    all_failed_after: int = 0       # ... and that got no replay either
+    replays: int = 0
+    kept_sum: int = 0
+    originals_written: int = 0
+    groups_without_task: int = 0
+    rejected_rows: int = 0
+
+    def add_group(self, group: Group, masks: Sequence[Mask], replays: Sequence[Replay]) -> None:
+        self.groups += 1
+        self.responses += len(masks)
+        self.satisfied_all += sum(m.ila for m in masks)
+        self.cla_sum += sum(m.cla for m in masks)
+        if not any(m.ila for m in masks):
+            self.all_failed_before += 1
+            if not replays:
+                self.all_failed_after += 1
+        self.replays += len(replays)
+        self.kept_sum += sum(len(r.kept) for r in replays)
+        self.groups_without_task += not group.origin.has_task
+
+    def to_json(self) -> dict[str, Any]:
+        n, g = self.responses, self.groups
+        return {
+            "groups": g, "responses": n, "rejected_rows": self.rejected_rows,
+            "ila": self.satisfied_all / n if n else None,
+            "cla": self.cla_sum / n if n else None,
+            "all_failed_groups_before": self.all_failed_before,
+            "all_failed_groups_after": self.all_failed_after,
+            "replays": self.replays,
+            "replays_per_group": self.replays / g if g else None,
+            "mean_kept_constraints": self.kept_sum / self.replays if self.replays else None,
+            "originals_written": self.originals_written,
+            "groups_without_task": self.groups_without_task,
+        }
+
+
+def original_row(group: Group, index: int, m: Mask, system: str | None = None) -> dict[str, Any]:
+    """An original sample for a mixed training file: the group's prompt, binary reward."""
+    prompt = group.prompt if group.prompt is not None else group.instruction.render()
+    messages = ([{"role": "system", "content": system}] if system is not None else []) + [
+        {"role": "user", "content": prompt}]
+    n = len(group.instruction.constraints)
+    return {
+        "kind": "original", "source_id": group.id, "response_index": index,
+        "instruction": group.instruction.model_dump(mode="json"), "prompt": prompt,
+        "messages": messages, "response": group.responses[index],
+        "reward": 1.0 if m.ila else 0.0, "kept": list(range(n)), "dropped": [],
+        "satisfied": list(m.satisfied), "cla": m.cla, "score": None, "lambda": None,
+    }
+
+
+def replay_row(replay: Replay, system: str | None = None) -> dict[str, Any]:
+    return {"kind": "replay", **replay.to_row(system)}
+
+
+@dataclass
+class Event:
+    """One unit of ``relabel_stream`` output: a relabeled group's rows, or a rejected group."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[Any] = field(default_factory=list)   # hir.dumps.Reject
+    consumed: int = 0   # input lines this event accounts for (for progress)
+
+
+def _mask_task(args: tuple[Group, RelabelConfig]) -> list[Mask] | GroupError:
+    group, config = args
+    try:
+        return group_masks(group, config)
+    except GroupError as exc:
+        return exc
+
+
+def _masked(items: Iterable[Any], config: RelabelConfig, workers: int
+            ) -> Iterator[tuple[Any, list[Mask] | GroupError | None]]:
+    """(item, masks) in input order; masks computed in worker processes in bounded windows.
+
+    Windows (not ``Pool.imap``, which reads its whole input ahead) keep memory flat.
+    """
+    it = iter(items)
+    if workers <= 1:
+        for item in it:
+            yield item, _mask_task((item, config)) if isinstance(item, Group) else None
+        return
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
+                                      else "spawn")
+    window = 64 * workers
+    with ctx.Pool(workers) as pool:
+        while chunk := list(islice(it, window)):
+            groups = [(x, config) for x in chunk if isinstance(x, Group)]
+            results = iter(pool.map(_mask_task, groups, chunksize=8))
+            for item in chunk:
+                yield item, next(results) if isinstance(item, Group) else None
+
+
+def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfig(),
+                   default_step: int = 0, include_originals: bool = False,
+                   system: str | None = None, workers: int = 1,
+                   batch_groups: int | None = None, summary: Summary | None = None
+                   ) -> Iterator[Event]:
+    """Relabel a stream of ``Group``/``Reject`` items (``hir.dumps.read_groups``).
+
+    Yields events in input order; output is identical for any ``workers``. ``summary`` (updated in
+    place) collects the run's statistics.
+    """
+    from .dumps import Reject  # the dump reader imports this module
+
+    summary = summary if summary is not None else Summary()
+    batch: list[tuple[Group, list[Mask]]] = []
+    batch_step: int | None = None
+
+    def flush() -> Iterator[Event]:
+        nonlocal batch
+        if not batch:
+            return
+        groups = [g for g, _ in batch]
+        masks = [m for _, m in batch]
+        step = batch_step if batch_step is not None else default_step
+        per_index: list[list[Replay]] = [[] for _ in groups]
+        for gi, replay in relabel_indexed(groups, step=step, config=config, masks=masks):
+            per_index[gi].append(replay)
+        for g, m, rs in zip(groups, masks, per_index):
+            summary.add_group(g, m, rs)
+            rows = []
+            if include_originals:
+                rows += [original_row(g, i, mi, system) for i, mi in enumerate(m)]
+                summary.originals_written += len(m)
+            rows += [replay_row(r, system) for r in rs]
+            yield Event(rows=rows, consumed=len(g.origin.lines) or 1)
+        batch = []
+
+    for item, result in _masked(items, config, workers):
+        if isinstance(item, Reject):
+            summary.rejected_rows += 1
+            yield Event(rejects=[item], consumed=1)
+            continue
+        group: Group = item
+        if isinstance(result, GroupError):
+            rejects = [Reject(group.origin.source, n, result.message, result.field, group.id)
+                       for n in (group.origin.lines or (0,))]
+            summary.rejected_rows += len(rejects)
+            yield Event(rejects=rejects, consumed=len(rejects))
+            continue
+        step = group.step if group.step is not None else default_step
+        if config.budget == "group":
+            batch, batch_step = [(group, result)], step
+            yield from flush()
+            continue
+        if batch and (step != batch_step or (batch_groups and len(batch) >= batch_groups)):
+            yield from flush()
+        batch_step = step
+        batch.append((group, result))
+    yield from flush()
+
