@@ -1,9 +1,16 @@
-"""IFEval ``punctuation:*``."""
+"""IFEval ``punctuation:*``.
+
+Reference: only the ASCII comma counts. Corrected: the commas of other scripts count too
+(fullwidth ``，``, ideographic ``、``, Arabic ``،``): "refrain from any commas" in Chinese or Arabic
+is otherwise trivially followed.
+"""
 
 from __future__ import annotations
 
 from ..base import Checker, Verdict, verdict
 from ..registry import register
+
+_OTHER_COMMAS = ("\uff0c", "\u3001", "\u060c")
 
 
 @register("punctuation:no_comma")
@@ -13,4 +20,6 @@ class NoComma(Checker):
 
     def check(self, response: str) -> Verdict:
         n = response.count(",")
+        if self.corrected:
+            n += sum(response.count(c) for c in _OTHER_COMMAS)
         return verdict(n == 0, "no commas" if n == 0 else f"found {n} comma(s), need none")
