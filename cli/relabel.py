@@ -1,0 +1,216 @@
+"""``hir relabel``: turn failed rollouts into hindsight replays (HiR), streaming a dump to JSONL.
+
+Thin: reading dumps is ``hir.dumps``, relabeling ``hir.relabel``; this module wires files, options,
+the progress bar, the rejects report and the summary.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+MAX_ERROR_MESSAGES = 50  # on stderr; every rejected row is still in the rejects report
+
+
+class BudgetChoice(str, Enum):
+    group = "group"
+    global_ = "global"
+
+
+class SemanticsChoice(str, Enum):
+    reference = "reference"
+    corrected = "corrected"
+
+
+class ModeChoice(str, Enum):
+    strict = "strict"
+    loose = "loose"
+
+
+def relabel(
+    input: str = typer.Argument(
+        ..., metavar="IN",
+        help="Rollout dump, JSONL ('-' reads stdin): one group per line "
+             "({id, instruction, responses, entropies?, step?}), one row per response with a group "
+             "key, IFEval-style rows with 'responses', or verl rollout dumps. See docs/relabel.md."),
+    output: Optional[str] = typer.Option(
+        None, "--output", "-o", metavar="OUT", help="Where to write the replays (default: stdout)."),
+    k: int = typer.Option(2, "--k", "-k", min=0,
+                          help="Replays per group (group budget) or per group on average over "
+                               "the batch (global budget)."),
+    budget: BudgetChoice = typer.Option(
+        BudgetChoice.group, "--budget",
+        help="'group': top k per group; 'global': top k * groups over each batch (a run of "
+             "consecutive groups with the same step)."),
+    step: int = typer.Option(0, "--step", min=0,
+                             help="Training step for lambda = lambda0 * (1 + eta) ** step, for rows "
+                                  "without their own 'step'."),
+    lambda0: float = typer.Option(2.0, "--lambda0", help="Initial weight of CLA in the score."),
+    eta: float = typer.Option(0.05, "--eta", help="Per-step growth of lambda."),
+    semantics: SemanticsChoice = typer.Option(
+        SemanticsChoice.reference, "--semantics",
+        help="Checker semantics, as in hir check: 'reference' or 'corrected'."),
+    mode: ModeChoice = typer.Option(ModeChoice.strict, "--mode",
+                                    help="Judge constraints strictly or loosely (IFEval's 8 "
+                                         "variants), as in hir check."),
+    include_originals: bool = typer.Option(
+        False, "--include-originals",
+        help="Also write every original sample with its binary reward: a ready-to-train mix."),
+    system: Optional[str] = typer.Option(None, "--system",
+                                         help="System message to put first in 'messages'."),
+    batch_groups: Optional[int] = typer.Option(
+        None, "--batch-groups", min=1,
+        help="Global budget: cap a batch at this many groups (bounds memory for a dump without "
+             "steps)."),
+    rejects: Optional[str] = typer.Option(
+        None, "--rejects", metavar="FILE",
+        help="Where to write rejected rows (default: OUT.rejects.jsonl, or stderr when OUT is "
+             "stdout)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=0,
+                                help="Worker processes for checking (0: one per CPU). Output is "
+                                     "identical for any number."),
+    json_summary: bool = typer.Option(False, "--json",
+                                      help="Print the summary as JSON instead of a table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="No progress bar and no summary (errors are still shown)."),
+) -> None:
+    """Relabel failed responses as successes under hindsight instructions.
+
+    For each group, failed responses that satisfied some constraints (0 < CLA < 1) are scored
+    F = mean token entropy + lambda * CLA; the best are rewritten to keep only the constraints they
+    satisfied and written with reward 1: **source_id**, **response_index**, **instruction**,
+    **prompt**, **messages**, **response**, **reward**, **kept**, **dropped**, **cla**, **score**,
+    **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
+
+    A row that cannot be read or checked is reported with file, line and field, the other rows are
+    still relabeled. **Exit status**: 0 all rows relabeled, 1 some row rejected, 2 usage error.
+    """
+    from hir import jsonl
+    from hir.dumps import Reject, read_groups
+    from hir.relabel import RelabelConfig, Summary, relabel_stream
+
+    err = Console(stderr=True, highlight=False)
+    if input != jsonl.STDIN and not Path(input).is_file():
+        err.print(f"error: no such file: {input}", markup=False)
+        raise typer.Exit(2)
+    to_stdout = output is None or output == jsonl.STDIN
+    if rejects is None and not to_stdout:
+        rejects = f"{output}.rejects.jsonl" if not str(output).endswith(".jsonl") else \
+            str(output)[: -len(".jsonl")] + ".rejects.jsonl"
+        if Path(rejects).exists():  # a report from an earlier run would be mistaken for this one's
+            Path(rejects).unlink()
+    config = RelabelConfig(k=k, budget=budget.value, lambda0=lambda0, eta=eta, mode=mode.value,
+                           semantics=semantics.value)
+    summary = Summary()
+    n_workers = workers or os.cpu_count() or 1
+    events = relabel_stream(read_groups(input), config=config, default_step=step,
+                            include_originals=include_originals, system=system,
+                            workers=n_workers, batch_groups=batch_groups, summary=summary)
+    out = jsonl.open_output(output)
+    reject_out = None
+    shown = 0
+    try:
+        with _progress(err, not quiet and err.is_terminal, jsonl.count_lines(input)) as advance:
+            for event in events:
+                for row in event.rows:
+                    jsonl.write_line(out, row)
+                for rej in event.rejects:
+                    shown += 1
+                    if shown <= MAX_ERROR_MESSAGES or rejects is None:  # stderr is the report
+                        err.print(f"error: {rej.describe()}", markup=False, soft_wrap=True)
+                    if rejects is not None:
+                        if reject_out is None:
+                            reject_out = jsonl.open_output(rejects)
+                        jsonl.write_line(reject_out, rej.to_row())
+                advance(event.consumed)
+        out.flush()
+    except BrokenPipeError:  # `hir relabel ... | head`: the reader has gone, stop quietly
+        sys.stderr.close()
+        raise typer.Exit(1)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        if reject_out is not None and reject_out is not sys.stdout:
+            reject_out.close()
+    if shown > MAX_ERROR_MESSAGES and rejects is not None:
+        err.print(f"... {shown - MAX_ERROR_MESSAGES} more rejected rows; all are in {rejects}",
+                  markup=False)
+    if not quiet:
+        data = {"input": jsonl.display_name(input), "output": output or "<stdout>",
+                "rejects": rejects if shown else None, "k": k, "budget": budget.value,
+                "semantics": semantics.value, "mode": mode.value, **summary.to_json()}
+        if json_summary:
+            destination = err if to_stdout else Console(highlight=False)
+            destination.print(jsonl.dumps(data), markup=False, soft_wrap=True)
+        else:
+            err.print(render_summary(data))
+    if shown:
+        raise typer.Exit(1)
+
+
+def _fmt(value: Any, pct: bool = False) -> str:
+    if value is None:
+        return "-"
+    if pct:
+        return f"{100 * value:.2f}%"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def render_summary(data: dict[str, Any]) -> Table:
+    table = Table(title=f"hir relabel {data['input']} (k={data['k']}, {data['budget']} budget, "
+                        f"{data['mode']}, {data['semantics']} semantics)",
+                  caption=f"{data['rejected_rows']} rows rejected"
+                          + (f" (see {data['rejects']})" if data['rejects'] else ""),
+                  caption_justify="left")
+    table.add_column("")
+    table.add_column("value", justify="right")
+    rows = [
+        ("groups", _fmt(data["groups"])),
+        ("responses", _fmt(data["responses"])),
+        ("ILA (responses satisfying all constraints)", _fmt(data["ila"], pct=True)),
+        ("CLA (mean fraction of constraints satisfied)", _fmt(data["cla"], pct=True)),
+        ("groups where every response failed", _fmt(data["all_failed_groups_before"])),
+        ("... and still no success after replays", _fmt(data["all_failed_groups_after"])),
+        ("replays", _fmt(data["replays"])),
+        ("replays per group", _fmt(data["replays_per_group"])),
+        ("mean kept constraints per replay", _fmt(data["mean_kept_constraints"])),
+    ]
+    if data["originals_written"]:
+        rows.append(("original samples written", _fmt(data["originals_written"])))
+    if data["groups_without_task"]:
+        rows.append(("groups without a separate task (prompt used)",
+                     _fmt(data["groups_without_task"])))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+class _progress:
+    """A transient rich progress bar on stderr over input lines, or nothing."""
+
+    def __init__(self, console: Console, enabled: bool, total: int | None) -> None:
+        self.enabled, self.console, self.total = enabled, console, total
+        self.bar = None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda n=1: None
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+        self.bar = Progress(TextColumn("relabeling"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console,
+                            transient=True)
+        self.bar.start()
+        task = self.bar.add_task("relabel", total=self.total)
+        return lambda n=1: self.bar.advance(task, n)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.stop()
