@@ -50,9 +50,10 @@ def check(
         1, "--workers", "-w", min=0,
         help="Worker processes (0: one per CPU). Output is identical for any number."),
     json_summary: bool = typer.Option(
-        False, "--json", help="Print the summary as JSON instead of a table."),
+        False, "--json", help="Print the summary as JSON instead of a table (even with --quiet)."),
     quiet: bool = typer.Option(
-        False, "--quiet", "-q", help="No progress bar and no summary (errors are still shown)."),
+        False, "--quiet", "-q", help="No progress bar and no summary table (errors are still "
+                                     "shown)."),
 ) -> None:
     """Check responses against their constraints and write per-row verdicts.
 
@@ -114,7 +115,7 @@ def check(
             reporter.report(rejected)
         summary.responses_rejected = len(response_index.rejected) + len(unused)
     reporter.finish()
-    if not quiet:
+    if json_summary or not quiet:
         destination = err if to_stdout else Console(highlight=False)
         if json_summary:
             data = {"input": jsonl.display_name(input), "semantics": semantics.value,

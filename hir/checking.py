@@ -35,7 +35,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from constraints.base import SEMANTICS, Semantics
 from constraints.engine import score
 from constraints.errors import ConstraintError
-from constraints.registry import build_all
+from constraints.registry import build_all, checker_class
 
 from .jsonl import Line
 
@@ -186,7 +186,8 @@ def _parse_ifeval(row: Mapping[str, Any]) -> Task:
 def _parse_native(row: Mapping[str, Any]) -> Task:
     """The hir form: an ``Instruction`` object plus one response or a list of them.
 
-    Checkers that read the prompt get the instruction's task, as ``Instruction.checkers`` does.
+    Checkers that read the prompt get the row's ``prompt`` when it has one, else the rendered
+    instruction (as ``Instruction.checkers`` and ``hir relabel`` do).
     """
     try:
         from pydantic import ValidationError
@@ -212,8 +213,23 @@ def _parse_native(row: Mapping[str, Any]) -> Task:
     else:
         responses = [_require_str(row, "response", what="or 'responses'")]
         multi = False
-    return Task(row.get("key"), instruction.ids, instruction.kwargs, instruction.task,
-                responses, multi)
+    prompt = _optional_prompt(row)
+    if prompt is None and _any_reads_prompt(instruction.ids):
+        try:
+            prompt = instruction.render()
+        except ConstraintError as exc:  # a constraint without text whose kwargs are invalid
+            raise RowError(str(exc), _constraint_field(exc)) from None
+    return Task(row.get("key"), instruction.ids, instruction.kwargs, prompt, responses, multi)
+
+
+def _any_reads_prompt(ids: Sequence[str]) -> bool:
+    for cid in ids:
+        try:
+            if checker_class(cid).uses_prompt:
+                return True
+        except ConstraintError:  # unknown: reported when the checkers are built
+            pass
+    return False
 
 
 def parse_row(row: Mapping[str, Any]) -> Task:
@@ -249,7 +265,7 @@ def strip_thinking(response: str) -> str:
     return response
 
 
-def _constraint_field(exc: ConstraintError, ids: Sequence[str]) -> str | None:
+def _constraint_field(exc: ConstraintError) -> str | None:
     if exc.index is None:
         return exc.field
     if exc.field is None:
@@ -263,7 +279,7 @@ def score_task(task: Task, *, semantics: Semantics = "reference",
     try:
         checkers = build_all(task.ids, task.kwargs, prompt=task.prompt, semantics=semantics)
     except ConstraintError as exc:
-        return None, RowError(str(exc), _constraint_field(exc, task.ids))
+        return None, RowError(str(exc), _constraint_field(exc))
     missing_prompt = [i for i, c in enumerate(checkers) if c.uses_prompt and task.prompt is None]
     if missing_prompt:
         i = missing_prompt[0]
