@@ -1,0 +1,231 @@
+"""Generation and verification: prompts in, scored episodes out (steps 1-2 of the algorithm).
+
+Responses are sampled with ``model.generate`` (KV cache, batched, left-padded prompts) asking for
+the raw logits of every step, from which we keep, per generated token, the log-probability of the
+sampled token and the entropy of the policy at the sampling temperature. A response ends at (and
+includes) the first eos token, or after ``max_new_tokens``. Temperature 0 means greedy decoding
+(the held-out evaluation).
+
+``sequence_logprobs`` is the training-side forward pass: the log-probabilities of response tokens
+given prompt tokens, for any (prompt, response) pairs, in micro-batches. Old-policy log-probs are
+recomputed with it rather than taken from the sampler, so the PPO ratio of the first update
+epoch is exactly 1 (sampler and training forward pass differ in padding and cache numerics).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from hir.instructions import Instruction
+from hir.masks import Mask, mask as judge
+
+
+@dataclass
+class Episode:
+    """One sequence in the update batch: a fresh rollout or a hindsight replay of one."""
+
+    group: int                       # index of its prompt in this rank's batch
+    instruction: Instruction         # the instruction it is scored against (hindsight for replays)
+    prompt_ids: list[int]
+    response_ids: list[int]
+    response: str
+    reward: float = 0.0
+    mask: Mask | None = None
+    entropy: float | None = None     # mean token entropy at sampling time
+    logprobs: list[float] = field(default_factory=list)   # sampler log-probs (fresh only)
+    replay_of: int | None = None     # index of the fresh episode it replays
+    old_logprobs: torch.Tensor | None = None
+    ref_logprobs: torch.Tensor | None = None
+    advantage: float = 0.0
+
+    @property
+    def is_replay(self) -> bool:
+        return self.replay_of is not None
+
+
+def autocast(device: torch.device, bf16: bool):
+    if bf16 and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+@dataclass
+class Generated:
+    response_ids: list[int]
+    logprobs: list[float]
+    entropies: list[float]
+
+
+def _left_pad(batch: Sequence[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(x) for x in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    att = torch.zeros((len(batch), width), dtype=torch.long)
+    for i, x in enumerate(batch):
+        ids[i, width - len(x):] = torch.tensor(x, dtype=torch.long)
+        att[i, width - len(x):] = 1
+    return ids.to(device), att.to(device)
+
+
+@torch.no_grad()
+def generate(model, tokenizer, prompts: Sequence[list[int]], *, temperature: float, top_p: float,
+             max_new_tokens: int, device: torch.device, bf16: bool = False,
+             batch_size: int = 64) -> list[Generated]:
+    """Sample one response per prompt (repeat prompts for several); greedy when temperature == 0."""
+    from transformers import GenerationConfig
+
+    eos = tokenizer.eos_token_id
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    greedy = temperature == 0
+    gen_config = GenerationConfig(
+        max_new_tokens=max_new_tokens, do_sample=not greedy,
+        temperature=None if greedy else temperature, top_p=None if greedy else top_p,
+        top_k=None if greedy else 0, eos_token_id=eos, pad_token_id=pad,
+        return_dict_in_generate=True, output_logits=True, use_cache=True)
+    out: list[Generated] = []
+    for start in range(0, len(prompts), batch_size):
+        chunk = prompts[start:start + batch_size]
+        ids, att = _left_pad(chunk, pad, device)
+        with autocast(device, bf16):
+            result = model.generate(input_ids=ids, attention_mask=att,
+                                    generation_config=gen_config)
+        new = result.sequences[:, ids.shape[1]:]
+        logits = torch.stack(result.logits, dim=1).float()  # [batch, steps, vocab], raw
+        if not greedy:
+            logits = logits / temperature
+        logp = torch.log_softmax(logits, dim=-1)
+        token_logp = logp.gather(-1, new[..., None]).squeeze(-1)
+        entropy = -(logp.exp() * logp).sum(-1)
+        for i in range(new.shape[0]):
+            row = new[i].tolist()
+            n = row.index(eos) + 1 if eos in row else len(row)
+            out.append(Generated(row[:n], token_logp[i, :n].tolist(), entropy[i, :n].tolist()))
+    return out
+
+
+def _right_pad(pairs: Sequence[tuple[list[int], list[int]]], pad_id: int, device):
+    width = max(len(p) + len(r) for p, r in pairs)
+    ids = torch.full((len(pairs), width), pad_id, dtype=torch.long)
+    att = torch.zeros((len(pairs), width), dtype=torch.long)
+    resp = torch.zeros((len(pairs), width - 1), dtype=torch.bool)  # over shifted targets
+    for i, (p, r) in enumerate(pairs):
+        seq = p + r
+        ids[i, :len(seq)] = torch.tensor(seq, dtype=torch.long)
+        att[i, :len(seq)] = 1
+        resp[i, len(p) - 1:len(seq) - 1] = True
+    return ids.to(device), att.to(device), resp.to(device)
+
+
+def forward_logprobs(model, pairs: Sequence[tuple[list[int], list[int]]], *, temperature: float,
+                     pad_id: int, device: torch.device, bf16: bool = False
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probs of response tokens, shape [batch, max_response_len], and their mask.
+
+    Differentiable (call under ``torch.no_grad()`` for old/reference log-probs). Log-probs are
+    of the policy at the sampling ``temperature``, the distribution the responses came from.
+    """
+    ids, att, resp = _right_pad(pairs, pad_id, device)
+    with autocast(device, bf16):
+        logits = model(input_ids=ids, attention_mask=att, use_cache=False).logits
+    logits = logits[:, :-1].float()
+    if temperature not in (0, 1):
+        logits = logits / temperature
+    targets = ids[:, 1:]
+    # log_softmax only at response positions: prompt positions are most of the sequence
+    picked = logits[resp]
+    token_logp = torch.log_softmax(picked, dim=-1).gather(-1, targets[resp][:, None]).squeeze(-1)
+    lengths = [len(r) for _, r in pairs]
+    width = max(lengths)
+    out = torch.zeros((len(pairs), width), dtype=token_logp.dtype, device=device)
+    m = torch.zeros((len(pairs), width), dtype=torch.bool, device=device)
+    for i, n in enumerate(lengths):
+        m[i, :n] = True
+    out[m] = token_logp
+    return out, m
+
+
+@torch.no_grad()
+def sequence_logprobs(model, pairs: Sequence[tuple[list[int], list[int]]], *, temperature: float,
+                      pad_id: int, device: torch.device, bf16: bool, micro_batch: int
+                      ) -> list[torch.Tensor]:
+    """Per-sequence response log-probs (CPU float32 tensors), computed in micro-batches."""
+    out: list[torch.Tensor] = []
+    for start in range(0, len(pairs), micro_batch):
+        chunk = pairs[start:start + micro_batch]
+        lp, m = forward_logprobs(model, chunk, temperature=temperature, pad_id=pad_id,
+                                 device=device, bf16=bf16)
+        for i in range(len(chunk)):
+            out.append(lp[i, m[i]].float().cpu())
+    return out
+
+
+def verify(episode: Episode, *, mode: str, semantics: str, reward: str, checkers=None) -> None:
+    """Step 2: the constraint mask and the reward (ILA: 0/1, CLA: fraction satisfied)."""
+    episode.mask = judge(episode.instruction, episode.response, mode=mode, semantics=semantics,
+                         checkers=checkers)
+    episode.reward = float(episode.mask.ila) if reward == "ila" else float(episode.mask.cla)
+
+
+@dataclass
+class EvalResult:
+    """Held-out success at temperature 0: ILA, CLA and the pass rate of each constraint id."""
+
+    n: int
+    ila: float
+    cla: float
+    by_id: dict[str, float]
+    counts: dict[str, int]
+    seconds: float = 0.0
+
+    def row(self) -> dict:
+        return {"eval_ila": self.ila, "eval_cla": self.cla, "eval_n": self.n,
+                "eval_by_id": dict(sorted(self.by_id.items()))}
+
+
+def evaluate(model, tokenizer, items, *, config, device: torch.device, d=None) -> EvalResult:
+    """Greedy responses to held-out ``items`` (sharded over ranks when ``d`` is given)."""
+    from .data import encode_prompt
+
+    t0 = time.perf_counter()
+    mine = d.shard(list(items)) if d is not None else list(items)
+    prompts = [encode_prompt(tokenizer, it.prompt, system=config.system_prompt,
+                             max_tokens=config.max_prompt_tokens) for it in mine]
+    gens = generate(model, tokenizer, prompts, temperature=0.0, top_p=1.0,
+                    max_new_tokens=config.max_new_tokens, device=device,
+                    bf16=_bf16(config, device)) if prompts else []
+    ila = cla = 0.0
+    passed: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for it, g in zip(mine, gens):
+        text = tokenizer.decode(g.response_ids, skip_special_tokens=True)
+        m = judge(it.instruction, text, mode=config.mode, semantics=config.semantics)
+        ila += float(m.ila)
+        cla += m.cla
+        for cid, ok in zip(it.instruction.ids, m.satisfied):
+            passed[cid] = passed.get(cid, 0.0) + float(ok)
+            counts[cid] = counts.get(cid, 0.0) + 1.0
+    n = float(len(mine))
+    if d is not None and d.enabled:
+        # every rank must reduce the same keys: the union of constraint ids, in sorted order
+        import torch.distributed as dist
+        ids_all: list = [None] * d.world
+        dist.all_gather_object(ids_all, sorted(counts))
+        keys = sorted(set().union(*ids_all))
+        vals = d.sum_floats(n, ila, cla, *[passed.get(k, 0.0) for k in keys],
+                            *[counts.get(k, 0.0) for k in keys])
+        n, ila, cla = vals[:3]
+        passed = dict(zip(keys, vals[3:3 + len(keys)]))
+        counts = dict(zip(keys, vals[3 + len(keys):]))
+    return EvalResult(n=int(n), ila=ila / max(n, 1), cla=cla / max(n, 1),
+                      by_id={k: passed[k] / counts[k] for k in counts if counts[k]},
+                      counts={k: int(v) for k, v in counts.items()},
+                      seconds=time.perf_counter() - t0)
+
+
+def _bf16(config, device: torch.device) -> bool:
+    return device.type == "cuda" if config.bf16 is None else bool(config.bf16 and
+                                                                  device.type == "cuda")

@@ -1,0 +1,459 @@
+"""``hir train``: RL on verifiable instructions with Hindsight instruction Replay (HiR).
+
+One training step, top to bottom in ``Trainer.step``:
+
+1. Sample B prompts (this rank's share of the global batch) and generate m responses to each at
+   ``temperature``/``top_p`` (``rollout.generate``), keeping each token's log-prob and entropy.
+2. Verify every response with the constraint engine (``hir.masks``): its mask of satisfied
+   constraints and its reward (ILA: 1 if all hold; or CLA, the fraction, for the ``--reward cla``
+   baseline).
+3. Select failed responses that satisfied some constraints (``hir.select.select``, score =
+   mean token entropy + lambda_s * CLA, lambda_s growing with the step) and rewrite each one's
+   instruction to the constraints it satisfied (``hir.rewrite.hindsight``). ``--replay none``
+   skips steps 3-4 (binary-reward RL).
+4. Build replay samples: the hindsight prompt's tokens + the same response tokens, reward 1, in
+   the group of their original. Old-policy log-probs: recomputed under the hindsight prompt
+   (default) or copied from the original prompt (``--replay-logprobs copy``, the authors' choice;
+   see ``replay.py``).
+5. Advantages over fresh rollouts + replays: ``reinforce++`` (rewards whitened over all tokens of
+   the global batch; default) or ``grpo`` (normalised within each prompt's group).
+6. Update: PPO-clipped loss, token-mean over the batch, optional k3 KL to the frozen initial
+   policy; ``update_epochs`` (mu) AdamW steps per training step, each accumulating gradients over
+   micro-batches; gradient clipping.
+
+Then: one metrics row per step, a held-out greedy eval every ``eval_every`` steps (and at step 0
+and the end), checkpoints every ``save_every`` steps (and at the end).
+
+Models: any transformers causal LM (``config.model``); when neither ``model`` nor ``data`` is given
+the built-in toy task and model come from ``hir.toy.default_setup(config)`` (SFT-warmed).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from hir.jsonl import dumps
+from hir.select import lambda_at
+
+from . import advantages as adv
+from . import checkpoint as ckpt
+from . import data as datalib
+from . import replay as replaylib
+from .config import TrainConfig, load_saved
+from .distributed import Dist, all_reduce_grads, setup as setup_dist, teardown
+from .loss import ppo_loss
+from .metrics import RunLog
+from .rollout import Episode, EvalResult, _bf16, evaluate, forward_logprobs, generate, \
+    sequence_logprobs, verify
+
+# Fields of a metrics row that measure time, not learning (they differ between identical runs).
+TIMING_KEYS = ("seconds", "tokens_per_s", "update_tokens_per_s", "eval_seconds")
+
+
+class SetupError(ValueError):
+    """A run that cannot start: bad model/data combination, unreadable run dir, ..."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    before: EvalResult | None
+    after: EvalResult | None
+    rejects: list = field(default_factory=list)
+    steps: int = 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Setup: model, tokenizer, data
+
+
+def _load_pretrained(path: str, device: torch.device):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    return model.to(device), tokenizer
+
+
+def _read_items(path: Path) -> list[datalib.Item]:
+    items, rejects = datalib.load(str(path))
+    if rejects:
+        raise SetupError(f"{path}: {len(rejects)} unreadable rows, first: {rejects[0]}")
+    return items
+
+
+def _write_items(path: Path, items: list[datalib.Item]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for it in items:
+            f.write(dumps(it.to_row()) + "\n")
+
+
+def load_setup(config: TrainConfig, device: torch.device):
+    """(model, tokenizer, train items, eval items, rejects) for a fresh run."""
+    rejects: list = []
+    if config.model is None and config.data is None:
+        try:
+            from hir.toy import default_setup
+        except ImportError as exc:
+            raise SetupError("no --model/--data given and the built-in toy task (hir.toy) is "
+                             f"unavailable: {exc}") from None
+        model, tokenizer, train_inst, eval_inst = default_setup(config)
+        train = datalib.from_instructions(train_inst, "toy-train-")
+        held = datalib.from_instructions(eval_inst, "toy-eval-")
+        return model.to(device), tokenizer, train, held, rejects
+    if config.model is None:
+        raise SetupError("--data needs --model: the built-in toy model only knows the toy task")
+    if config.data is None:
+        raise SetupError("--model needs --data (a JSONL of instructions)")
+    model, tokenizer = _load_pretrained(config.model, device)
+    train, rejects = datalib.load(config.data, config.semantics)
+    if config.eval_data is not None:
+        held, more = datalib.load(config.eval_data, config.semantics)
+        rejects += more
+    else:
+        train, held = datalib.split(train, config.eval_fraction, config.seed)
+    return model, tokenizer, train, held, rejects
+
+
+def _seed(seed: int) -> None:
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------------------------
+# The trainer
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, *, resume: str | Path | None = None,
+                 console=None) -> None:
+        self.d, self.device = setup_dist(config.device)
+        if resume is not None:
+            saved = load_saved(resume)
+            # what may change on resume: how long to run and how often to report
+            keep = {k: getattr(config, k) for k in ("max_steps", "eval_every", "save_every",
+                                                    "progress", "tensorboard")
+                    if k in config.model_fields_set}
+            config = saved.model_copy(update={**keep, "output_dir": str(resume)})
+        self.config = config
+        self.console = console
+        self.run_dir = Path(config.output_dir)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        if config.prompts_per_step % self.d.world:
+            raise SetupError(f"prompts_per_step={config.prompts_per_step} must be divisible by "
+                             f"the number of processes ({self.d.world})")
+        self.bf16 = _bf16(config, self.device)
+        self.rejects: list = []
+        latest = ckpt.latest(self.run_dir) if resume is not None else None
+        if resume is not None and latest is None:
+            raise SetupError(f"{resume}: no complete checkpoint to resume from")
+
+        if latest is not None:
+            self.model, self.tokenizer = _load_pretrained(str(latest / "model"), self.device)
+            self.train_items = _read_items(self.run_dir / "train_data.jsonl")
+            self.eval_items = _read_items(self.run_dir / "eval_data.jsonl")
+            self.state = ckpt.load_state(latest)
+        else:
+            _seed(config.seed)  # setups that draw randomly (toy SFT) see the same stream
+            self.model, self.tokenizer, self.train_items, self.eval_items, self.rejects = \
+                load_setup(config, self.device)
+            self.state = ckpt.RunState()
+            if self.d.main:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                config.save(self.run_dir / "config.json")
+                _write_items(self.run_dir / "train_data.jsonl", self.train_items)
+                _write_items(self.run_dir / "eval_data.jsonl", self.eval_items)
+                with open(self.run_dir / "rejects.jsonl", "w", encoding="utf-8") as f:
+                    for r in self.rejects:
+                        f.write(dumps({"where": r.where, "error": r.message}) + "\n")
+            self.d.barrier()
+        if not self.train_items:
+            raise SetupError("no training prompts")
+        self.eval_items = self.eval_items[:config.eval_max_prompts]
+        tok = self.tokenizer
+        if tok.pad_token_id is None:
+            tok.pad_token = tok.eos_token
+        if tok.eos_token_id is None:
+            raise SetupError("the tokenizer has no eos token: generation could never stop")
+        self.pad_id = tok.pad_token_id
+
+        self.model.eval()  # no dropout: rollout, old log-probs and update see the same policy
+        if config.gradient_checkpointing:
+            self.model.gradient_checkpointing_enable()
+            self.model.train()  # HF applies checkpointing only in train mode
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr,
+                                           betas=tuple(config.adam_betas),
+                                           weight_decay=config.weight_decay)
+        self.ref = self._reference(latest)
+        self.stream = datalib.PromptStream(len(self.train_items), config.seed,
+                                           self.state.data_epoch, self.state.data_pos)
+        if latest is not None:
+            ckpt.load_into(latest, self.optimizer, self.d, self.device)
+        else:
+            _seed(config.seed + self.d.rank)
+        self.resumed_from = latest
+        self.log = RunLog(self.run_dir, enabled=self.d.main, tensorboard=config.tensorboard,
+                          resume_step=self.state.step if latest is not None else None)
+
+    def _reference(self, latest: Path | None):
+        """The frozen initial policy for the KL term (saved once so a resume reloads it)."""
+        if self.config.kl_coef <= 0:
+            return None
+        path = self.run_dir / "reference"
+        if latest is not None:
+            ref, _ = _load_pretrained(str(path), self.device)
+        else:
+            ref = copy.deepcopy(self.model)
+            if self.d.main:
+                ref.save_pretrained(path, safe_serialization=True)
+        ref.eval()
+        for p in ref.parameters():
+            p.requires_grad_(False)
+        return ref
+
+    # -- one step -------------------------------------------------------------------------------
+
+    def step(self) -> dict[str, Any]:
+        c, d, tok = self.config, self.d, self.tokenizer
+        step = self.state.step
+        lam = lambda_at(step, c.lambda0, c.eta)
+        t_start = time.perf_counter()
+
+        # 1. sample prompts (this rank's share) and m responses to each
+        batch = self.stream.next(c.prompts_per_step)
+        items = [self.train_items[i] for i in d.shard(batch)]
+        prompts = [datalib.encode_prompt(tok, it.prompt, system=c.system_prompt,
+                                         max_tokens=c.max_prompt_tokens) for it in items]
+        m = c.responses_per_prompt
+        gens = generate(self.model, tok, [p for p in prompts for _ in range(m)],
+                        temperature=c.temperature, top_p=c.top_p,
+                        max_new_tokens=c.max_new_tokens, device=self.device, bf16=self.bf16)
+        t_gen = time.perf_counter() - t_start
+        fresh = []
+        for j, g in enumerate(gens):
+            grp = j // m
+            fresh.append(Episode(
+                group=grp, instruction=items[grp].instruction, prompt_ids=prompts[grp],
+                response_ids=g.response_ids,
+                response=tok.decode(g.response_ids, skip_special_tokens=True),
+                entropy=sum(g.entropies) / len(g.entropies), logprobs=g.logprobs))
+        groups = [fresh[i * m:(i + 1) * m] for i in range(len(items))]
+
+        # 2. verify: masks and rewards
+        for it, group in zip(items, groups):
+            checkers = it.instruction.checkers(c.semantics)  # built once per group
+            for e in group:
+                verify(e, mode=c.mode, semantics=c.semantics, reward=c.reward,
+                       checkers=checkers)
+
+        # 3-4. select failures, rewrite their instructions, build replays
+        replays: list[Episode] = []
+        if c.replay == "hir":
+            chosen = replaylib.choose(groups, items, step=step, k=c.replay_k,
+                                      budget=c.replay_budget, lambda0=c.lambda0, eta=c.eta)
+            replays = replaylib.build(groups, chosen, tok, system=c.system_prompt,
+                                      max_prompt_tokens=c.max_prompt_tokens)
+        seqs = fresh + replays
+        pairs = [(e.prompt_ids, e.response_ids) for e in seqs]
+        old = sequence_logprobs(self.model, pairs, temperature=c.temperature, pad_id=self.pad_id,
+                                device=self.device, bf16=self.bf16,
+                                micro_batch=c.micro_batch_size)
+        replaylib.fill_old_logprobs(fresh, replays, old, c.replay_logprobs)
+        if self.ref is not None:
+            refs = sequence_logprobs(self.ref, pairs, temperature=c.temperature,
+                                     pad_id=self.pad_id, device=self.device, bf16=self.bf16,
+                                     micro_batch=c.micro_batch_size)
+            for e, r in zip(seqs, refs):
+                e.ref_logprobs = r
+
+        # 5. advantages (replays sit in their original's group)
+        rewards = torch.tensor([e.reward for e in seqs])
+        lengths = torch.tensor([len(e.response_ids) for e in seqs], dtype=torch.float64)
+        advantages = adv.compute(c.advantage, rewards, lengths, [e.group for e in seqs],
+                                 reduce=d.sum if d.enabled else None)
+        for e, a in zip(seqs, advantages.tolist()):
+            e.advantage = a
+
+        # 6. update: mu epochs, each one AdamW step over all micro-batches
+        t_update = time.perf_counter()
+        n_tokens = d.sum_floats(float(lengths.sum()))[0]
+        loss_sum = kl_sum = clipped = grad_norm = 0.0
+        for _ in range(c.update_epochs):
+            self.optimizer.zero_grad(set_to_none=True)
+            for start in range(0, len(seqs), c.micro_batch_size):
+                mb = seqs[start:start + c.micro_batch_size]
+                lp, mask = forward_logprobs(self.model, [(e.prompt_ids, e.response_ids)
+                                                         for e in mb],
+                                            temperature=c.temperature, pad_id=self.pad_id,
+                                            device=self.device, bf16=self.bf16)
+                old_lp = _pad([e.old_logprobs for e in mb], lp.shape[1], self.device)
+                ref_lp = (_pad([e.ref_logprobs for e in mb], lp.shape[1], self.device)
+                          if self.ref is not None else None)
+                a = torch.tensor([e.advantage for e in mb], device=self.device)
+                parts = ppo_loss(lp, old_lp, a, mask, n_tokens, clip_eps=c.clip_eps,
+                                 clip_eps_high=c.clip_eps_high, kl_coef=c.kl_coef,
+                                 ref_logprobs=ref_lp)
+                parts.loss.backward()
+                loss_sum += parts.loss.item()
+                kl_sum += parts.kl
+                clipped += parts.clipped
+            all_reduce_grads(self.params, d)
+            if c.grad_clip > 0:
+                norm = torch.nn.utils.clip_grad_norm_(self.params, c.grad_clip)
+            else:
+                norm = torch.nn.utils.clip_grad_norm_(self.params, float("inf"))
+            grad_norm += float(norm)
+            self.optimizer.step()
+        t_done = time.perf_counter()
+
+        # metrics, summed over ranks
+        gen_tokens = sum(len(e.response_ids) for e in fresh)
+        ent_tokens = sum(e.entropy * len(e.response_ids) for e in fresh)
+        dead = sum(1 for i, g in enumerate(groups)
+                   if not any(e.mask.ila for e in g) and not any(r.group == i for r in replays))
+        (n_fresh, rew, ila, cla, n_rep, n_dead, n_gen, ent, loss_t, kl_t, clip_t, upd_tokens) = \
+            d.sum_floats(len(fresh), sum(e.reward for e in fresh),
+                         sum(float(e.mask.ila) for e in fresh), sum(e.mask.cla for e in fresh),
+                         len(replays), dead, gen_tokens, ent_tokens, loss_sum, kl_sum, clipped,
+                         float(lengths.sum()) * c.update_epochs)
+        self.state.step = step + 1
+        self.state.rollouts += int(n_fresh)
+        self.state.data_epoch, self.state.data_pos = self.stream.epoch, self.stream.pos
+        self.state.lam = lam
+        row = {
+            "step": self.state.step, "rollouts": self.state.rollouts,
+            "loss": loss_t / c.update_epochs,
+            "reward": rew / n_fresh, "train_ila": ila / n_fresh, "train_cla": cla / n_fresh,
+            "replays": int(n_rep), "dead_groups": int(n_dead), "lambda": lam,
+            "entropy": ent / max(n_gen, 1),
+            "kl": kl_t / c.update_epochs if self.ref is not None else None,
+            "clip_frac": clip_t / max(upd_tokens, 1),
+            "grad_norm": grad_norm / c.update_epochs,
+            "response_tokens": n_gen / max(n_fresh, 1),
+            "tokens_per_s": n_gen / max(t_gen, 1e-9),
+            "update_tokens_per_s": upd_tokens / max(t_done - t_update, 1e-9),
+            "seconds": t_done - t_start,
+        }
+        self.log.metrics(row)
+        self.log.samples(self._samples(groups, replays))
+        return row
+
+    def _samples(self, groups, replays) -> list[dict]:
+        """A few (prompt, hindsight prompt, response, mask) records: replays first."""
+        n = self.config.samples_per_step
+        out = []
+        for r in replays[:n]:
+            src = groups[r.group][r.replay_of]
+            out.append(_sample_row(self.state.step, src, r))
+        for g in groups:
+            if len(out) >= n:
+                break
+            out.append(_sample_row(self.state.step, g[0], None))
+        return out
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def eval_row(self) -> tuple[dict, EvalResult]:
+        result = evaluate(self.model, self.tokenizer, self.eval_items, config=self.config,
+                          device=self.device, d=self.d)
+        row = {"step": self.state.step, "rollouts": self.state.rollouts, "eval": True,
+               **result.row(), "eval_seconds": result.seconds}
+        self.log.metrics(row)
+        return row, result
+
+    def save(self) -> Path:
+        return ckpt.save(self.run_dir, self.state, self.model, self.tokenizer, self.optimizer,
+                         self.d)
+
+    def run(self, on_step=None) -> TrainResult:
+        c = self.config
+        before = None
+        if self.eval_items and self.resumed_from is None:
+            _, before = self.eval_row()
+        after = before
+        evaluated_at = self.state.step
+        while self.state.step < c.max_steps:
+            row = self.step()
+            if on_step is not None:
+                on_step(row)
+            if self.eval_items and c.eval_every and self.state.step % c.eval_every == 0:
+                _, after = self.eval_row()
+                evaluated_at = self.state.step
+            if c.save_every and self.state.step % c.save_every == 0:
+                self.save()
+        if self.eval_items and evaluated_at != self.state.step:
+            _, after = self.eval_row()
+        if ckpt.latest(self.run_dir) is None or \
+                ckpt.load_state(ckpt.latest(self.run_dir)).step != self.state.step:
+            self.save()
+        self.log.close()
+        return TrainResult(self.run_dir, before, after, self.rejects, self.state.step)
+
+
+def _pad(rows, width: int, device) -> torch.Tensor:
+    out = torch.zeros((len(rows), width), dtype=torch.float32)
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out.to(device)
+
+
+def _sample_row(step: int, src: Episode, replay: Episode | None) -> dict:
+    return {
+        "step": step, "kind": "replay" if replay is not None else "rollout",
+        "prompt": src.instruction.render(),
+        "hindsight_prompt": replay.instruction.render() if replay is not None else None,
+        "response": src.response, "reward": src.reward,
+        "ids": src.instruction.ids, "mask": list(src.mask.satisfied),
+        "explanations": [v.explanation for v in src.mask.verdicts],
+    }
+
+
+def batch_accounting(config: TrainConfig, world: int = 1) -> list[tuple[str, str]]:
+    """Rows of the start-up table: what one step generates and trains on."""
+    B, m = config.prompts_per_step, config.responses_per_prompt
+    fresh = B * m
+    if config.replay == "none":
+        replays = "0 (--replay none)"
+        max_rep = 0
+    elif config.replay_budget == "global":
+        max_rep = config.replay_k * B
+        replays = f"<= {max_rep} (top k*B = {config.replay_k}*{B} over the batch)"
+    else:
+        max_rep = config.replay_k * B
+        replays = f"<= {max_rep} (top {config.replay_k} per group)"
+    seqs = fresh + max_rep
+    micro = math.ceil(seqs / world / config.micro_batch_size)
+    return [
+        ("processes", str(world)),
+        ("prompts per step (B)", f"{B} ({B // world} per process)"),
+        ("responses per prompt (m)", str(m)),
+        ("fresh rollouts per step", str(fresh)),
+        ("replays per step", replays),
+        ("sequences per update", f"<= {seqs}"),
+        ("micro-batches per epoch", f"<= {micro} per process (size {config.micro_batch_size})"),
+        ("update epochs (mu) = optimizer steps", str(config.update_epochs)),
+        ("reward / advantage", f"{config.reward} / {config.advantage}"),
+        ("replay log-probs", config.replay_logprobs if config.replay == "hir" else "-"),
+        ("total steps / rollouts", f"{config.max_steps} / {config.max_steps * fresh}"),
+    ]
+
+
+def train(config: TrainConfig, *, resume: str | Path | None = None, on_step=None,
+          console=None) -> TrainResult:
+    """Run (or resume) training; returns before/after held-out results."""
+    trainer = Trainer(config, resume=resume, console=console)
+    try:
+        return trainer.run(on_step=on_step)
+    finally:
+        teardown()
