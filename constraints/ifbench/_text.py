@@ -1,0 +1,154 @@
+"""IFBench's own text rules, offline and cached.
+
+IFBench (Pyatkin et al., 2025) does not analyse text the way IFEval does, and each checker of the
+reference picks its own tokenisation. The ones shared by several checkers live here:
+
+- ``sentences``: the regex sentence splitter the 2025 reference used (``split_into_sentences``
+  inherited from Google's IFEval utilities: protect abbreviations, acronyms, decimals, websites and
+  ellipses, then cut after every ``.``, ``?`` and ``!``). AllenAI's later release switched to NLTK
+  Punkt; the HiR authors evaluated with this one. Newlines are *not* boundaries.
+- ``words``: ``\\w+`` tokens (``instructions_util.count_words``).
+- ``word_tokenize``: ``nltk.word_tokenize``, from :mod:`constraints.text` (offline Punkt).
+- ``strip_punct`` / ``remove_punct``: Python's ``string.punctuation`` (ASCII only), used by most
+  checkers as ``str.strip`` characters or a ``str.translate`` deletion table.
+- ``stopwords`` and ``pos_tagger``: NLTK data (the English stopword list and the averaged
+  perceptron tagger). No PyPI package ships them, so they are looked up in an NLTK data directory
+  already on disk (never downloaded); when absent the checkers that need them are *unavailable*.
+
+Every regex here is linear-time (no nested quantifiers), so a policy cannot stall the trainer with a
+pathological response. Everything is cached per string: the engine judges up to 8 loose variants of
+every response and prompts repeat constraints.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+
+_CACHE = 4096
+
+PUNCT = string.punctuation
+# ``str.strip`` argument the reference uses everywhere: ASCII punctuation plus a space.
+PUNCT_SPACE = PUNCT + " "
+_DELETE_PUNCT = str.maketrans("", "", PUNCT)
+
+
+def remove_punct(text: str) -> str:
+    """``text`` with every ASCII punctuation character deleted (``str.translate``)."""
+    return text.translate(_DELETE_PUNCT)
+
+
+# --- the 2025 reference's regex sentence splitter -------------------------------------------------
+_ALPHA = "([A-Za-z])"
+_PREFIXES = re.compile("(Mr|St|Mrs|Ms|Dr)[.]")
+_SUFFIXES = "(Inc|Ltd|Jr|Sr|Co)"
+_STARTERS = (r"(Mr|Mrs|Ms|Dr|Prof|Capt|Cpt|Lt|He\s|She\s|It\s|They\s|Their\s|Our\s|We\s|But\s"
+             r"|However\s|That\s|This\s|Wherever)")
+_ACRONYMS = "([A-Z][.][A-Z][.](?:[A-Z][.])?)"
+_WEBSITES = re.compile("[.](com|net|org|io|gov|edu|me)")
+_DECIMAL = re.compile("([0-9])[.]([0-9])")
+_ELLIPSIS = re.compile(r"\.{2,}")
+_SINGLE_LETTER = re.compile(r"\s" + _ALPHA + "[.] ")
+_ACRONYM_THEN_STARTER = re.compile(_ACRONYMS + " " + _STARTERS)
+_THREE_LETTER_DOTS = re.compile(_ALPHA + "[.]" + _ALPHA + "[.]" + _ALPHA + "[.]")
+_TWO_LETTER_DOTS = re.compile(_ALPHA + "[.]" + _ALPHA + "[.]")
+_SUFFIX_THEN_STARTER = re.compile(" " + _SUFFIXES + "[.] " + _STARTERS)
+_SUFFIX_DOT = re.compile(" " + _SUFFIXES + "[.]")
+_SPACE_LETTER_DOT = re.compile(" " + _ALPHA + "[.]")
+
+
+@lru_cache(maxsize=_CACHE)
+def sentences(text: str) -> tuple[str, ...]:
+    """Split ``text`` into sentences exactly as the 2025 IFBench reference does.
+
+    Periods that are not boundaries are first replaced by a ``<prd>`` marker, boundaries get a
+    ``<stop>`` marker, then the text is cut at the markers. Pieces are stripped; only a trailing
+    empty piece is dropped (an empty piece in the middle, e.g. from ``"?!"``, is kept, as upstream).
+    """
+    text = " " + text + "  "
+    text = text.replace("\n", " ")
+    text = _PREFIXES.sub("\\1<prd>", text)
+    text = _WEBSITES.sub("<prd>\\1", text)
+    text = _DECIMAL.sub("\\1<prd>\\2", text)
+    text = _ELLIPSIS.sub(lambda m: "<prd>" * len(m.group(0)) + "<stop>", text)
+    if "Ph.D" in text:
+        text = text.replace("Ph.D.", "Ph<prd>D<prd>")
+    text = _SINGLE_LETTER.sub(" \\1<prd> ", text)
+    text = _ACRONYM_THEN_STARTER.sub("\\1<stop> \\2", text)
+    text = _THREE_LETTER_DOTS.sub("\\1<prd>\\2<prd>\\3<prd>", text)
+    text = _TWO_LETTER_DOTS.sub("\\1<prd>\\2<prd>", text)
+    text = _SUFFIX_THEN_STARTER.sub(" \\1<stop> \\2", text)
+    text = _SUFFIX_DOT.sub(" \\1<prd>", text)
+    text = _SPACE_LETTER_DOT.sub(" \\1<prd>", text)
+    if "”" in text:
+        text = text.replace(".”", "”.")
+    if '"' in text:
+        text = text.replace('."', '".')
+    if "!" in text:
+        text = text.replace('!"', '"!')
+    if "?" in text:
+        text = text.replace('?"', '"?')
+    text = text.replace(".", ".<stop>").replace("?", "?<stop>").replace("!", "!<stop>")
+    text = text.replace("<prd>", ".")
+    pieces = [piece.strip() for piece in text.split("<stop>")]
+    if pieces and not pieces[-1]:
+        pieces.pop()
+    return tuple(pieces)
+
+
+_WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=_CACHE)
+def words(text: str) -> tuple[str, ...]:
+    """``\\w+`` tokens (the reference's ``count_words``)."""
+    return tuple(_WORD.findall(text))
+
+
+def word_tokenize(text: str) -> tuple[str, ...]:
+    """``nltk.word_tokenize(text)``, offline (shared with IFEval)."""
+    from ..text import word_tokenize as tokenize
+
+    return tokenize(text)
+
+
+# --- NLTK data that no PyPI package ships ----------------------------------------------------------
+class Unavailable(Exception):
+    """Data a checker needs is not installed; the verdict must say so, never guess."""
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """NLTK's English stopword list, from an NLTK data directory already on disk (never downloaded)."""
+    try:
+        import nltk
+
+        path = nltk.data.find("corpora/stopwords/english")
+    except LookupError:
+        raise Unavailable(
+            "NLTK's English stopword list is not installed (no PyPI package ships it); put NLTK's "
+            "'stopwords' corpus in an NLTK data directory, e.g. NLTK_DATA") from None
+    with open(path, encoding="utf-8") as handle:
+        return frozenset(line.strip() for line in handle if line.strip())
+
+
+@lru_cache(maxsize=1)
+def pos_tagger():
+    """NLTK's averaged perceptron tagger (English), from an NLTK data directory already on disk."""
+    try:
+        import nltk
+
+        nltk.data.find("taggers/averaged_perceptron_tagger_eng/")
+        from nltk.tag.perceptron import PerceptronTagger
+
+        return PerceptronTagger()
+    except (LookupError, OSError, ValueError):
+        raise Unavailable(
+            "NLTK's averaged perceptron tagger is not installed (no PyPI package ships it); put "
+            "NLTK's 'averaged_perceptron_tagger_eng' in an NLTK data directory, e.g. NLTK_DATA"
+        ) from None
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
