@@ -39,7 +39,22 @@ class Multiples(_Fixed):
                                             f"{self._WANT}")
 
 
-_QUESTION_LABEL = re.compile(r"\n*(?:Question \d+[\.|\):;]?\s*)")
+# The reference splits at r"\n*(?:Question \d+[\.|\):;]?\s*)". That pattern backtracks over every
+# run of newlines (quadratic on a response of blank lines), so we find the label alone and extend
+# each match back over the newlines before it, which yields the same pieces in linear time.
+_QUESTION_LABEL = re.compile(r"Question \d+[\.|\):;]?\s*")
+
+
+def _split_questions(text: str) -> list[str]:
+    pieces, end = [], 0
+    for label in _QUESTION_LABEL.finditer(text):
+        start = label.start()
+        while start > end and text[start - 1] == "\n":
+            start -= 1
+        pieces.append(text[end:start])
+        end = label.end()
+    pieces.append(text[end:])
+    return pieces
 _OPTION_LINE = re.compile(r"^[A-Ea-e][\.|\)]\s*\w+")
 
 
@@ -52,7 +67,7 @@ class MultipleChoice(_Fixed):
     def check(self, response: str) -> Verdict:
         if response[response.find("Question"):] != response:
             return verdict(False, "text before the first 'Question' (no explanation allowed)")
-        questions = _QUESTION_LABEL.split(response)
+        questions = _split_questions(response)
         if questions[0] == "":
             questions = questions[1:]
         questions = [q.strip() for q in questions if q.strip()]

@@ -150,9 +150,6 @@ class ItalicThesis(Checker):
         return verdict(True, "an italic thesis followed by text")
 
 
-_BULLET_LINE = re.compile(r"^\s*\*", re.MULTILINE)
-
-
 @register("format:sub-bullets")
 class SubBullets(Checker):
     """Reference: split the text at every ``*`` and require a ``-`` somewhere after each one; a
