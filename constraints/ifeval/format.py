@@ -157,6 +157,14 @@ class NumberHighlightedSections(Checker):
 
 # --- multiple sections --------------------------------------------------------------------------
 
+def _corrected_section_pattern(spliter: str) -> re.Pattern[str]:
+    # At a line start, after optional decoration (markdown, quotes, a list number "2. "): the
+    # literal splitter, optional spaces, a number, and not more word characters ("Day 1" but not
+    # "Day 1st" or "Days 1").
+    return re.compile(r"^[^\w\n]*(?:\d+[.)][^\S\n]*)?" + re.escape(spliter) + r"[^\S\n]*\d+(?!\w)",
+                      re.MULTILINE)
+
+
 class SectionsParams(Params):
     section_spliter: Text  # sic: the reference's parameter name
     num_sections: Count
@@ -166,7 +174,8 @@ class SectionsParams(Params):
 class MultipleSections(Checker):
     """Reference: the splitter is a (case-sensitive) regex ``\\s?{spliter}\\s?\\d+\\s?`` matched
     anywhere, so "see Section 2 above" starts a section. Corrected: the literal splitter and a
-    number must begin a line (optionally after markdown such as ``#`` or ``**``)."""
+    number must begin a line (optionally after markdown such as ``#`` or ``**``, quotes or a list
+    number)."""
 
     Params = SectionsParams
 
@@ -181,8 +190,7 @@ class MultipleSections(Checker):
     def check(self, response: str) -> Verdict:
         spliter = self._spliter()
         if self.corrected:
-            pattern = re.compile(r"^[ \t*_#>]*" + re.escape(spliter) + r"[^\S\n]*\d+",
-                                 re.MULTILINE)
+            pattern = _corrected_section_pattern(spliter)
             n = len(pattern.findall(response))
         else:
             pattern = user_regex(r"\s?" + spliter + r"\s?\d+\s?")[0]
@@ -245,15 +253,33 @@ def reference_titles(text: str) -> list[str]:
     return found
 
 
+def corrected_titles(text: str) -> list[str]:
+    """Each ``<<`` paired with the nearest ``>>`` after it on the same line (linear scan)."""
+    found = []
+    for line in text.split("\n"):
+        start = line.find("<<")
+        while start >= 0:
+            end = line.find(">>", start + 2)
+            if end < 0:
+                break
+            found.append(line[start:end + 2])
+            start = line.find("<<", end + 2)
+    return found
+
+
 @register("detectable_format:title")
 class Title(Checker):
+    """Reference: ``<<[^\\n]+>>`` is greedy, so "<< >> and <<>>" is one title (" >> and <<").
+    Corrected: each ``<<`` closes at the nearest ``>>``, and some title must be non-blank."""
+
     Params = NoParams
 
     def describe(self) -> str:
         return "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>."
 
     def check(self, response: str) -> Verdict:
-        for title in reference_titles(response):
+        titles = corrected_titles(response) if self.corrected else reference_titles(response)
+        for title in titles:
             if title.lstrip("<").rstrip(">").strip():
                 return verdict(True, f"found the title {title[:60]!r}")
         return verdict(False, "no <<title>> found")
