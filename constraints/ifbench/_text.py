@@ -7,7 +7,9 @@ reference picks its own tokenisation. The ones shared by several checkers live h
   inherited from Google's IFEval utilities: protect abbreviations, acronyms, decimals, websites and
   ellipses, then cut after every ``.``, ``?`` and ``!``). AllenAI's later release switched to NLTK
   Punkt; the HiR authors evaluated with this one. Newlines are *not* boundaries.
-- ``words``: ``\\w+`` tokens (``instructions_util.count_words``).
+- ``words``: ``\\w+`` tokens (``instructions_util.count_words``), NLTK's ``RegexpTokenizer`` as the
+  reference, shared with IFEval through :mod:`constraints.text` (whose notes explain why the NLTK
+  version matters for combining marks).
 - ``word_tokenize``: ``nltk.word_tokenize``, from :mod:`constraints.text` (offline Punkt).
 - ``strip_punct`` / ``remove_punct``: Python's ``string.punctuation`` (ASCII only), used by most
   checkers as ``str.strip`` characters or a ``str.translate`` deletion table.
@@ -97,13 +99,11 @@ def sentences(text: str) -> tuple[str, ...]:
     return tuple(pieces)
 
 
-_WORD = re.compile(r"\w+")
-
-
-@lru_cache(maxsize=_CACHE)
 def words(text: str) -> tuple[str, ...]:
-    """``\\w+`` tokens (the reference's ``count_words``)."""
-    return tuple(_WORD.findall(text))
+    """``\\w+`` tokens (the reference's ``count_words``), shared with IFEval."""
+    from ..text import words as regexp_words
+
+    return regexp_words(text)
 
 
 def word_tokenize(text: str) -> tuple[str, ...]:
