@@ -103,7 +103,8 @@ def check(
                 advance()
         out.flush()
     except BrokenPipeError:  # `hir check ... | head`: the reader has gone, stop quietly
-        sys.stderr.close()
+        # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(1)
     finally:
         if out is not sys.stdout:
