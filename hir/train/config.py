@@ -90,8 +90,9 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> "TrainConfig":
-        if self.top_p <= 0:
-            raise ValueError("top_p must be > 0")
+        # ``--reward cla`` is the fraction-satisfied baseline: no replay unless asked for
+        if self.reward == "cla" and "replay" not in self.model_fields_set:
+            self.replay = "none"
         return self
 
     @property
@@ -108,7 +109,7 @@ class ConfigFileError(ValueError):
 
 
 def _flatten(table: Mapping[str, Any]) -> dict[str, Any]:
-    """TOML sections are cosmetic: ``[replay] lambda_growth = 0.1`` means ``lambda_growth``."""
+    """TOML sections are cosmetic: ``[replay] eta = 0.1`` means ``eta``."""
     flat: dict[str, Any] = {}
     for key, value in table.items():
         if isinstance(value, dict):

@@ -212,7 +212,9 @@ class Trainer:
             return None
         path = self.run_dir / "reference"
         if latest is not None:
-            ref, _ = _load_pretrained(str(path), self.device)
+            from transformers import AutoModelForCausalLM
+            ref = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+            ref = ref.to(self.device)
         else:
             ref = copy.deepcopy(self.model)
             if self.d.main:
@@ -373,8 +375,20 @@ class Trainer:
         return row, result
 
     def save(self) -> Path:
+        self._check_in_sync()
         return ckpt.save(self.run_dir, self.state, self.model, self.tokenizer, self.optimizer,
                          self.d)
+
+    def _check_in_sync(self) -> None:
+        """Data-parallel ranks must hold identical weights; a cheap checksum proves it."""
+        if not self.d.enabled:
+            return
+        with torch.no_grad():
+            local = torch.stack([sum(p.double().sum() for p in self.params),
+                                 sum((p.double() ** 2).sum() for p in self.params)]).cpu()
+        sums = self.d.sum(local.to(_reduce_device_of(self.d)))
+        if not torch.allclose(sums.cpu() / self.d.world, local, rtol=0, atol=1e-9):
+            raise RuntimeError("data-parallel ranks diverged: their weights differ")
 
     def run(self, on_step=None) -> TrainResult:
         c = self.config
@@ -399,6 +413,11 @@ class Trainer:
             self.save()
         self.log.close()
         return TrainResult(self.run_dir, before, after, self.rejects, self.state.step)
+
+
+def _reduce_device_of(d: Dist) -> torch.device:
+    from .distributed import _reduce_device
+    return _reduce_device()
 
 
 def _pad(rows, width: int, device) -> torch.Tensor:

@@ -1,0 +1,99 @@
+"""Replay building: hindsight prompt + same response tokens, reward 1; old log-probs recompute/copy."""
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from hir.instructions import ConstraintSpec, Instruction  # noqa: E402
+from hir.train import data as datalib  # noqa: E402
+from hir.train import replay as replaylib  # noqa: E402
+from hir.train.rollout import Episode, sequence_logprobs, verify  # noqa: E402
+from hir.train.tiny import write_tiny  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging
+    logging.disable_progress_bar()
+    model_dir, _ = write_tiny(tmp_path_factory.mktemp("tiny"))
+    return AutoModelForCausalLM.from_pretrained(model_dir).eval(), \
+        AutoTokenizer.from_pretrained(model_dir)
+
+
+INST = Instruction(task="Write about rain.", constraints=[
+    ConstraintSpec(id="punctuation:no_comma"),
+    ConstraintSpec(id="change_case:english_lowercase"),
+    ConstraintSpec(id="keywords:existence", kwargs={"keywords": ["river"]})])
+
+
+def _episode(tok, text, group=0):
+    prompt = datalib.encode_prompt(tok, INST.render())
+    e = Episode(group=group, instruction=INST, prompt_ids=prompt,
+                response_ids=tok(text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id],
+                response=text, entropy=1.0)
+    verify(e, mode="strict", semantics="corrected", reward="ila")
+    return e
+
+
+def _group(tok):
+    # satisfies lowercase + river (no comma fails); satisfies nothing; satisfies everything
+    return [_episode(tok, "the river is cold, so"), _episode(tok, "The Water, Fish,"),
+            _episode(tok, "the river is cold")]
+
+
+def test_only_partial_failures_are_chosen_and_rewritten(tiny):
+    _, tok = tiny
+    group = _group(tok)
+    assert [e.reward for e in group] == [0.0, 0.0, 1.0]
+    items = [datalib.Item(key="a", instruction=INST)]
+    chosen = replaylib.choose([group], items, step=0, k=2, budget="group", lambda0=2.0, eta=0.05)
+    assert [(c.group, c.response) for c in chosen] == [(0, 0)]
+    [rep] = replaylib.build([group], chosen, tok, system=None, max_prompt_tokens=512)
+    assert rep.is_replay and rep.replay_of == 0 and rep.group == 0 and rep.reward == 1.0
+    assert rep.response_ids == group[0].response_ids
+    assert rep.instruction.ids == ["change_case:english_lowercase", "keywords:existence"]
+    hindsight_text = rep.instruction.render()
+    assert "comma" not in hindsight_text and "river" in hindsight_text
+    assert rep.prompt_ids == datalib.encode_prompt(tok, hindsight_text)
+    assert rep.prompt_ids != group[0].prompt_ids
+    # a replay is a success by construction: its response follows the rewritten instruction
+    verify(rep, mode="strict", semantics="corrected", reward="ila")
+    assert rep.mask.ila
+
+
+def test_rows_whose_constraints_cannot_be_removed_are_never_replayed(tiny):
+    _, tok = tiny
+    group = _group(tok)
+    ifeval = datalib.Item(key="b", instruction=INST, fixed_prompt=INST.render())
+    assert not replaylib.choose([group], [ifeval], step=0, k=2, budget="group",
+                                lambda0=2.0, eta=0.05)
+
+
+@pytest.mark.parametrize("how", ["recompute", "copy"])
+def test_replay_old_logprobs(tiny, how):
+    model, tok = tiny
+    group = _group(tok)
+    items = [datalib.Item(key="a", instruction=INST)]
+    chosen = replaylib.choose([group], items, step=0, k=2, budget="group", lambda0=2.0, eta=0.05)
+    replays = replaylib.build([group], chosen, tok, system=None, max_prompt_tokens=512)
+    seqs = group + replays
+    pairs = [(e.prompt_ids, e.response_ids) for e in seqs]
+    lps = sequence_logprobs(model, pairs, temperature=1.0, pad_id=tok.pad_token_id,
+                            device=torch.device("cpu"), bf16=False, micro_batch=2)
+    replaylib.fill_old_logprobs(group, replays, lps, how)
+    rep = replays[0]
+    alone = sequence_logprobs(model, [(rep.prompt_ids, rep.response_ids)], temperature=1.0,
+                              pad_id=tok.pad_token_id, device=torch.device("cpu"), bf16=False,
+                              micro_batch=1)[0]
+    original = group[0].old_logprobs
+    assert rep.old_logprobs.shape == original.shape == (len(rep.response_ids),)
+    # under the hindsight prompt the same tokens have other probabilities
+    assert not torch.allclose(alone, original)
+    if how == "recompute":
+        assert torch.allclose(rep.old_logprobs, alone, atol=1e-5)
+    else:
+        assert torch.equal(rep.old_logprobs, original)
