@@ -526,3 +526,47 @@ def test_null_padding_is_dropped_and_missing_required_is_an_error():
 def test_float_parameters_from_json_are_accepted():
     # Public files store integers as floats (5.0).
     assert build("count:conjunctions", {"small_n": 5.0}).params.small_n == 5
+
+
+# --- robustness: no input makes a checker raise -----------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.sampled_from([
+    "a", "Z", "é", "日本", "😀", "👋🏽", " ", "\n", "\n\n", "\t", ".", "?", "!", "?!", "...", ",", ";",
+    ":", "*", "**", "-", "(", ")", "[", "]", "{", "}", '"', "'", "“", "”", "<i>", "</i>", "<em>",
+    "Question 1:", "A)", "1", "1.5", "Mr.", "e.g.", "Zimbabwe", "bald eagle", "the", "and", "Ava",
+])
+_TEXTS = st.lists(_PIECES, max_size=30).map("".join) | st.text(max_size=40)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS)
+def test_no_checker_raises_on_any_text(text):
+    kwargs = _sample_kwargs()
+    for cid in sorted(IFBENCH_IDS):
+        for semantics in ("reference", "corrected"):
+            checker = build(cid, kwargs.get(cid, {}), semantics=semantics)
+            verdict = checker.check(text)
+            assert isinstance(verdict.passed, bool) and verdict.explanation, (cid, text)
+
+
+def _sample_kwargs() -> dict:
+    kw = {
+        "count:word_count_range": {"min_words": 1, "max_words": 5},
+        "ratio:overlap": {"reference_text": "the cat sat on the mat", "percentage": 10},
+        "count:keywords_multiple": {f"keyword{i}": f"k{i}" for i in range(1, 6)},
+        "words:keywords_specific_position": {"keyword": "a", "n": 1, "m": 1},
+        "words:words_position": {"keyword": "a"}, "sentence:keyword": {"word": "a", "N": 1},
+        "repeat:repeat_change": {"prompt_to_repeat": "Write a poem"},
+        "repeat:repeat_span": {"prompt_to_repeat": "one two three", "n_start": 0, "n_end": 1},
+        "format:list": {"sep": "-"}, "format:options": {"options": "a), b), c)"},
+        "ratio:stop_words": {"percentage": 40},
+    }
+    for key in ("count:unique_word_count", "count:person_names", "count:numbers",
+                "count:pronouns", "count:words_japanese"):
+        kw[key] = {"N": 2}
+    for key in ("count:conjunctions", "words:repeats", "sentence:increment"):
+        kw[key] = {"small_n": 1}
+    return kw
