@@ -93,7 +93,7 @@ def relabel(
     still relabeled. **Exit status**: 0 all rows relabeled, 1 some row rejected, 2 usage error.
     """
     from hir import jsonl
-    from hir.dumps import Reject, read_groups
+    from hir.dumps import read_groups
     from hir.relabel import RelabelConfig, Summary, relabel_stream
 
     err = Console(stderr=True, highlight=False)
