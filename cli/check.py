@@ -10,14 +10,17 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hir import checking, jsonl
+from hir import jsonl
+
+if TYPE_CHECKING:
+    from hir import checking
 
 MAX_ERROR_MESSAGES = 50  # per stream; every rejected row is still in OUT and in the summary
 
@@ -67,6 +70,8 @@ def check(
     **error** field and a message on stderr naming file, line and field; the other rows
     are still scored. **Exit status**: 0 all rows scored, 1 some row rejected, 2 usage error.
     """
+    from hir import checking  # here, not at start-up: `hir --help` need not load pydantic
+
     err = Console(stderr=True, highlight=False)
     for path in (input, responses):
         if path is not None and path != jsonl.STDIN and not Path(path).is_file():
@@ -182,7 +187,7 @@ def render_summary(summary: checking.Summary, source: str, semantics: str) -> Ta
     """The summary as a rich table: overall accuracy, then one line per constraint id."""
     acc = summary.accuracy()
     caption = [f"{summary.scored} rows scored ({summary.samples} responses)",
-               f"{summary.rejected} rejected"]
+               f"{summary.rejected} rejected" + (" (in no denominator)" if summary.rejected else "")]
     if summary.responses_rejected:
         caption.append(f"{summary.responses_rejected} responses-file rows rejected")
     table = Table(title=f"hir check {source} ({semantics} semantics)",
