@@ -107,18 +107,20 @@ def group_masks(group: Group, config: RelabelConfig = RelabelConfig()) -> list[M
     return out
 
 
-def recheck(instruction: Instruction, response: str, satisfied: Sequence[bool],
-            config: RelabelConfig = RelabelConfig()) -> list[bool]:
+def recheck(instruction: Instruction, response: str, satisfied: Sequence[bool], *,
+            mode: Mode = "strict", semantics: Semantics = "reference") -> list[bool]:
     """Satisfied flags (over the original constraints) that hold under the hindsight prompt.
 
     Starts from ``satisfied`` and drops any kept constraint that fails when the response is judged
     under the rewritten instruction, until a fixed point: the result re-checks fully satisfied.
+    Use it before ``hindsight`` wherever replays are built (the trainer too); it costs one extra
+    check of each replay, and changes nothing unless a checker reads the prompt.
     """
     flags = list(satisfied)
     while any(flags):
         kept = [i for i, ok in enumerate(flags) if ok]
         hind = instruction.keep(kept)
-        again = mask(hind, response, mode=config.mode, semantics=config.semantics)
+        again = mask(hind, response, mode=mode, semantics=semantics)
         if again.ila:
             return flags
         for j, ok in zip(kept, again.satisfied):
@@ -161,7 +163,8 @@ def replay_of(group: Group, candidate: Candidate, m: Mask, lambda_: float,
               config: RelabelConfig = RelabelConfig()) -> Replay | None:
     """The replay of one selected response, re-checked; None if nothing survives the re-check."""
     response = group.responses[candidate.response]
-    flags = recheck(group.instruction, response, m.satisfied, config)
+    flags = recheck(group.instruction, response, m.satisfied, mode=config.mode,
+                    semantics=config.semantics)
     if not any(flags):
         return None
     return make_replay(group.id, candidate.response, group.instruction, response, flags,
