@@ -80,6 +80,12 @@ def check(
     if responses == jsonl.STDIN and input == jsonl.STDIN:
         err.print("error: IN and RESPONSES cannot both be stdin", markup=False)
         raise typer.Exit(2)
+    if output not in (None, jsonl.STDIN) and Path(output).exists() and any(
+            path not in (None, jsonl.STDIN) and Path(path).resolve() == Path(output).resolve()
+            for path in (input, responses)):
+        err.print(f"error: OUT {output} is also an input file (it would be overwritten)",
+                  markup=False)
+        raise typer.Exit(2)
     n_workers = workers or os.cpu_count() or 1
     to_stdout = output is None or output == jsonl.STDIN
     reporter = _Reporter(err)

@@ -280,6 +280,8 @@ def score_task(task: Task, *, semantics: Semantics = "reference",
         checkers = build_all(task.ids, task.kwargs, prompt=task.prompt, semantics=semantics)
     except ConstraintError as exc:
         return None, RowError(str(exc), _constraint_field(exc))
+    except Exception as exc:  # a checker's constructor bug must reject its row, not end the run
+        return None, RowError(f"building the checkers raised {type(exc).__name__}: {exc}")
     missing_prompt = [i for i, c in enumerate(checkers) if c.uses_prompt and task.prompt is None]
     if missing_prompt:
         i = missing_prompt[0]

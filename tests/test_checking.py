@@ -180,6 +180,18 @@ def test_crashing_checker_rejects_only_its_row(private_registry):
     assert "RuntimeError: boom" in results[0].error
 
 
+class _BadConstructor(Checker):
+    def __init__(self, *args, **kwargs) -> None:
+        raise RuntimeError("cannot build")
+
+
+def test_checker_that_cannot_be_built_rejects_only_its_row(private_registry):
+    private_registry("test:bad_init", _BadConstructor)
+    results = list(score_rows([row(1, ["test:bad_init"], "x"), row(2, ["punctuation:no_comma"], "x")]))
+    assert [r.ok for r in results] == [False, True]
+    assert "RuntimeError: cannot build" in results[0].error
+
+
 def test_semantics_reaches_the_checkers(private_registry):
     private_registry("test:semantics", _SemanticsSensitive)
     rows = [row(1, ["test:semantics"], "x")]
