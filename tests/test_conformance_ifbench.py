@@ -25,7 +25,8 @@ NEEDS_NLTK_DATA = {"ratio:stop_words", "words:start_verb"}
 CORRECTED_IDS = {
     "format:line_indent", "ratio:sentence_type", "ratio:sentence_balance", "ratio:overlap",
     "count:person_names", "format:sub-bullets", "repeat:repeat_span", "repeat:repeat_change",
-    "count:conjunctions", "ratio:sentence_words",
+    "count:conjunctions", "ratio:sentence_words", "format:thesis", "format:title_case",
+    "sentence:keyword", "count:keywords_multiple",
 }
 
 

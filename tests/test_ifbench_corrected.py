@@ -87,3 +87,31 @@ def test_sentence_words_requires_different_words():
     same = "Cats nap. Cats nap. Cats nap."
     assert both("ratio:sentence_words", same) == (True, False)
     assert both("ratio:sentence_words", "Cats nap. Dogs ran. Owls fly.") == (True, True)
+
+
+def test_thesis_em_tags_use_their_own_length():
+    # With <em>, the reference slices as if the tags were <i>/</i>: the leftover ">" of "</em>"
+    # counts as the text after the thesis.
+    assert both("format:thesis", "<em>Cats rule.</em>") == (True, False)
+    assert both("format:thesis", "<em>Cats rule.</em> Because they do.") == (True, True)
+    assert both("format:thesis", "<i>Cats rule.</i>") == (False, False)
+
+
+def test_title_case_allows_lowercase_minor_words():
+    assert both("format:title_case", "The Lord of the Rings") == (False, True)
+    assert both("format:title_case", "the Lord Of The Rings") == (False, False)  # first word
+    assert both("format:title_case", "The lord of the Rings") == (False, False)  # a major word
+
+
+def test_sentence_keyword_is_a_whole_word():
+    assert both("sentence:keyword", "One. We start now.", word="art", N=2) == (True, False)
+    assert both("sentence:keyword", "One. Modern Art, now.", word="art", N=2) == (True, True)
+
+
+def test_keywords_multiple_counts_whole_words():
+    kw = dict(keyword1="sun", keyword2="moon", keyword3="star", keyword4="sky", keyword5="sea")
+    base = "sun " + "moon " * 2 + "star " * 3 + "sky " * 5 + "sea " * 7
+    assert both("count:keywords_multiple", base, **kw) == (True, True)
+    # "Sunday" contains "sun": the reference counts it, so "sun" appears twice there.
+    assert both("count:keywords_multiple", base + "Sunday", **kw) == (False, True)
+    assert both("count:keywords_multiple", base.replace("sun ", "sunny "), **kw) == (True, False)

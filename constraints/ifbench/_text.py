@@ -106,6 +106,13 @@ def words(text: str) -> tuple[str, ...]:
     return regexp_words(text)
 
 
+@lru_cache(maxsize=1024)
+def whole_word(keyword: str) -> re.Pattern:
+    """A case-insensitive pattern for ``keyword`` not preceded or followed by a word character
+    (linear: a literal between two lookarounds)."""
+    return re.compile(r"(?<!\w)" + re.escape(keyword) + r"(?!\w)", re.IGNORECASE)
+
+
 def word_tokenize(text: str) -> tuple[str, ...]:
     """``nltk.word_tokenize(text)``, offline (shared with IFEval)."""
     from ..text import word_tokenize as tokenize

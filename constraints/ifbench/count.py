@@ -8,7 +8,7 @@ from pydantic import field_validator
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
-from ._text import PUNCT_SPACE, remove_punct, words
+from ._text import PUNCT_SPACE, remove_punct, whole_word, words
 
 
 class _N(Params):
@@ -181,6 +181,9 @@ _TIMES = (1, 2, 3, 5, 7)
 
 @register("count:keywords_multiple")
 class KeywordsMultiple(Checker):
+    """Reference: case-insensitive *substring* counts, so "whisper" is counted again inside
+    "whispers" and "whispering". Corrected: whole-word counts (case-insensitive)."""
+
     Params = _Keywords5
 
     def _keywords(self) -> tuple[str, ...]:
@@ -194,9 +197,11 @@ class KeywordsMultiple(Checker):
                 f"in your response, and keyword {k[4]} seven times in your response.")
 
     def check(self, response: str) -> Verdict:
-        # Case-insensitive substring counts (so "whisper" is also counted inside "whispers").
-        lowered = response.lower()
-        counts = [lowered.count(k.lower()) for k in self._keywords()]
+        if self.corrected:
+            counts = [len(whole_word(k).findall(response)) for k in self._keywords()]
+        else:  # case-insensitive substring counts
+            lowered = response.lower()
+            counts = [lowered.count(k.lower()) for k in self._keywords()]
         wrong = [f"{k!r} {c}x (need {t})" for k, c, t in zip(self._keywords(), counts, _TIMES)
                  if c != t]
         return verdict(not wrong, "every keyword appears the required number of times" if not wrong

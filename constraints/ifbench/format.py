@@ -126,26 +126,35 @@ class SpecialBullets(Checker):
 
 @register("format:thesis")
 class ItalicThesis(Checker):
+    """Reference: finds the first ``<i>`` (else ``<em>``) and its closing tag, but slices with the
+    lengths of ``<i>``/``</i>`` even for ``<em>``, so ``<em>Thesis</em>`` with nothing after it
+    passes (the leftover ``>`` counts as text). Corrected: the real tag lengths."""
+
     def describe(self) -> str:
         return ("Each section must begin with a thesis statement in italics, use HTML to indicate "
                 "the italics.")
 
     def check(self, response: str) -> Verdict:
-        start = response.find("<i>")
+        start, opening, closing = response.find("<i>"), "<i>", "</i>"
         if start == -1:
-            start = response.find("<em>")
+            start, opening, closing = response.find("<em>"), "<em>", "</em>"
             if start == -1:
                 return verdict(False, "no <i> or <em> tag found")
         text = response[start:]
         end = text.find("</i>")
         if end == -1:
-            end = text.find("</em>")
+            end, closing = text.find("</em>"), "</em>"
             if end == -1:
                 return verdict(False, "the italic tag is never closed")
-        # The reference's offsets assume <i>...</i> (3 and 4 characters) even for <em>.
-        if not text[3:end].strip():
+        else:
+            closing = "</i>"
+        if self.corrected:
+            thesis, after = text[len(opening):end], text[end + len(closing):]
+        else:  # the offsets of <i>...</i> (3 and 4 characters) whatever the tags
+            thesis, after = text[3:end], text[end + 4:]
+        if not thesis.strip():
             return verdict(False, "the italic thesis is empty")
-        if not text[end + 4:].strip():
+        if not after.strip():
             return verdict(False, "nothing follows the italic thesis")
         return verdict(True, "an italic thesis followed by text")
 
@@ -329,19 +338,34 @@ class NestedQuotes(Checker):
         return verdict(False, f"quotes nested at most {reached} levels deep, need 3 closed levels")
 
 
+# Words a title-case style leaves lowercase unless they start the text (articles, coordinating
+# conjunctions, short prepositions), for the corrected semantics.
+_MINOR_WORDS = frozenset([
+    "a", "an", "the", "and", "but", "or", "nor", "for", "so", "yet", "as", "at", "by", "in", "of",
+    "off", "on", "per", "to", "up", "via", "vs", "with", "from", "into", "onto", "over",
+])
+
+
 @register("format:title_case")
 class TitleCase(Checker):
+    """Reference: every token that starts lowercase and continues with cased letters fails, minor
+    words included, so "The Lord of the Rings" fails although the instruction asks to capitalise
+    "every major word". Corrected: articles, coordinating conjunctions and short prepositions may
+    stay lowercase (except as the first word)."""
+
     def describe(self) -> str:
         return ("Write the entire response in title case (capitalize the first letter of every "
                 "major word).")
 
     def check(self, response: str) -> Verdict:
-        # Every token (minor words included) must not start lowercase when followed by cased
-        # letters; a single lowercase letter ("a") passes, as in the reference.
-        for token in word_tokenize(response):
+        # A single lowercase letter ("a") passes, as in the reference.
+        for position, token in enumerate(word_tokenize(response)):
             head, rest = token[0], token[1:]
             if head.isupper() and rest.islower():
                 continue
             if head.islower() and (rest.isupper() or rest.islower()):
+                if self.corrected and position > 0 and token in _MINOR_WORDS:
+                    continue
                 return verdict(False, f"{token!r} is not capitalised")
-        return verdict(True, "every word is capitalised")
+        return verdict(True, "every word is capitalised" if not self.corrected
+                       else "every major word is capitalised")

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
-from ._text import PUNCT_SPACE, remove_punct, sentences
+from ._text import PUNCT_SPACE, remove_punct, sentences, whole_word
 
 
 def _alliteration(sentence: str) -> int:
@@ -66,6 +66,9 @@ class WordCountIncrement(Checker):
 
 @register("sentence:keyword")
 class KeywordInSentence(Checker):
+    """Reference: case-insensitive *substring* of the N-th sentence, so "art" is found in
+    "start". Corrected: the keyword as a whole word (case-insensitive)."""
+
     class Params(Params):
         word: str
         N: int = Field(ge=1)
@@ -86,7 +89,9 @@ class KeywordInSentence(Checker):
         n, word = self.params.N, self.params.word
         if len(ss) < n:
             return verdict(False, f"found {len(ss)} sentences, need at least {n}")
-        # Case-insensitive substring: "fleet" is found in "fleetness".
-        found = word.lower() in ss[n - 1].lower()
+        if self.corrected:
+            found = whole_word(word).search(ss[n - 1]) is not None
+        else:  # case-insensitive substring: "fleet" is found in "fleetness"
+            found = word.lower() in ss[n - 1].lower()
         return verdict(found, f"sentence {n} {'contains' if found else 'does not contain'} "
                               f"{word!r}")
