@@ -269,3 +269,20 @@ def test_cli_starts_without_torch_and_checks_without_it():
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "'check'" in proc.stdout
+
+
+def test_progress_bar_on_a_terminal_leaves_stdout_clean(monkeypatch):
+    import cli.check
+    from rich.console import Console
+
+    def terminal_console(*args, **kwargs):
+        return Console(*args, force_terminal=True, **kwargs)
+
+    monkeypatch.setattr(cli.check, "Console", terminal_console)
+    rows = [row(i, "a, b" if i % 2 else "ab") for i in range(30)]
+    result = invoke("-", "--workers", "2", input=jsonl_text(rows))
+    assert result.exit_code == 0, result.stderr
+    assert [o["strict"] for o in parse(result.stdout)] == [[i % 2 == 0] for i in range(30)]
+    assert "checking" in result.stderr and "prompt-level" in result.stderr  # bar, then table
+    quiet = invoke("-", "--quiet", input=jsonl_text(rows))
+    assert "checking" not in quiet.stderr and quiet.stdout == result.stdout
