@@ -103,9 +103,14 @@ def check(
                                   strip_thinking=strip_thinking, workers=n_workers)
     summary = checking.Summary()
     show_progress = not quiet and err.is_terminal
-    out = jsonl.open_output(output)
     try:
-        with _progress(err, show_progress, jsonl.count_lines(input)) as advance:
+        out = jsonl.open_output(output)
+    except OSError as exc:
+        err.print(f"error: cannot write {output}: {exc.strerror or exc}", markup=False)
+        raise typer.Exit(2)
+    total = jsonl.count_lines(input) if show_progress else None
+    try:
+        with _progress(err, show_progress, total) as advance:
             for result in results:
                 jsonl.write_line(out, result.to_json())
                 summary.add(result)

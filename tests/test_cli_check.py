@@ -239,6 +239,7 @@ def test_usage_errors_exit_2(tmp_path):
     assert invoke(str(tmp_path / "absent.jsonl")).exit_code == 2
     assert invoke("-", "-r", "-", input="").exit_code == 2
     assert invoke("-", "--workers", "-1", input="").exit_code == 2
+    assert invoke("-", "-o", str(tmp_path / "no" / "dir.jsonl"), input="").exit_code == 2
     same = tmp_path / "same.jsonl"
     same.write_text(jsonl_text(GOOD))
     result = invoke(str(same), "-o", str(same))
