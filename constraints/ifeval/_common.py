@@ -51,17 +51,19 @@ def count_explanation(actual: int, unit: str, relation: str, threshold: int) -> 
 
 
 @lru_cache(maxsize=1024)
-def user_regex(pattern: str, flags: int = 0) -> tuple[re.Pattern[str], bool]:
-    """Compile a parameter the reference uses as a regular expression (keywords, markers).
+def user_regex(user: str, flags: int = 0, prefix: str = "", suffix: str = ""
+               ) -> tuple[re.Pattern[str], bool]:
+    """Compile ``prefix + user + suffix`` where ``user`` is a parameter the reference uses as a
+    regular expression (keywords, markers, section splitters).
 
-    Returns ``(compiled, is_regex)``. When the string is not a valid regular expression (``C++``,
-    ``:)``) the reference raises and aborts the whole evaluation; we match it literally instead
-    and say so in the explanation (``is_regex`` False).
+    Returns ``(compiled, is_regex)``. When ``user`` is not a valid regular expression (``:)``,
+    ``(``) the reference raises and aborts the whole evaluation; we match it literally instead
+    (``is_regex`` False) and the checkers say so in their explanation.
     """
     try:
-        return re.compile(pattern, flags), True
+        return re.compile(prefix + user + suffix, flags), True
     except re.error:
-        return re.compile(re.escape(pattern), flags), False
+        return re.compile(prefix + re.escape(user) + suffix, flags), False
 
 
 @lru_cache(maxsize=1024)

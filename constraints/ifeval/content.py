@@ -91,7 +91,7 @@ class Postscript(Checker):
         elif not _REGEX_SYNTAX.search(marker):
             pattern = user_regex(marker.lower())[0]
         else:  # a marker with regex syntax: the reference's full pattern, as it is
-            pattern = user_regex(r"\s*" + marker.lower() + r".*$", re.MULTILINE)[0]
+            pattern = user_regex(marker.lower(), re.MULTILINE, prefix=r"\s*", suffix=r".*$")[0]
         found = pattern.search(text)
         if found:
             return verdict(True, f"found the postscript marker {marker!r} "

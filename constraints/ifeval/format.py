@@ -193,7 +193,7 @@ class MultipleSections(Checker):
             pattern = _corrected_section_pattern(spliter)
             n = len(pattern.findall(response))
         else:
-            pattern = user_regex(r"\s?" + spliter + r"\s?\d+\s?")[0]
+            pattern = user_regex(spliter, prefix=r"\s?", suffix=r"\s?\d+\s?")[0]
             n = len(pattern.split(response)) - 1
         want = self.params.num_sections
         return verdict(n >= want, f"found {n} section(s) marked '{spliter} N', need at least {want}")

@@ -102,7 +102,8 @@ class ForbiddenWords(Checker):
             if self.corrected:
                 found = whole_word(word).search(response)
             else:
-                found = user_regex(r"\b" + word + r"\b", re.IGNORECASE)[0].search(response)
+                pattern = user_regex(word, re.IGNORECASE, prefix=r"\b", suffix=r"\b")[0]
+                found = pattern.search(response)
             if found:
                 return verdict(False, f"found forbidden word {word!r} ({found.group(0)!r})")
         return verdict(True, f"none of {self._words()} found")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import model_validator
+from pydantic import ValidationInfo, field_validator
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
@@ -103,13 +103,14 @@ class FirstWordParams(Params):
     nth_paragraph: Count
     first_word: Text
 
-    @model_validator(mode="after")
-    def _nth_within_count(self):
+    @field_validator("nth_paragraph")
+    @classmethod
+    def _nth_within_count(cls, value: int, info: ValidationInfo) -> int:
         # The reference draws a random paragraph index when nth_paragraph > num_paragraphs.
-        if self.nth_paragraph > self.num_paragraphs:
-            raise ValueError(f"nth_paragraph ({self.nth_paragraph}) must not exceed "
-                             f"num_paragraphs ({self.num_paragraphs})")
-        return self
+        total = info.data.get("num_paragraphs")
+        if total is not None and value > total:
+            raise ValueError(f"nth_paragraph ({value}) must not exceed num_paragraphs ({total})")
+        return value
 
 
 _FIRST_WORD_STOP = frozenset(".,?!'\"")
