@@ -170,3 +170,16 @@ def test_bad_rows_are_rejected_and_the_rest_trained_on(tiny, tmp_path):
     assert [r["where"] for r in rejects] == [f"{bad}:13", f"{bad}:14"]
     assert "no:such" in rejects[0]["error"]
     assert ckpt.latest(tmp_path / "r") is not None
+
+
+def test_toy_preset_sits_under_explicit_settings():
+    toy = pytest.importorskip("hir.toy")
+    from hir.train.trainer import with_toy_preset
+
+    preset = toy.TRAIN_PRESET
+    key = next(k for k in preset if k != "max_steps")
+    cfg = with_toy_preset(load_config(None, {"max_steps": 3}))
+    assert cfg.max_steps == 3 and getattr(cfg, key) == preset[key]
+    # with a model and data of their own, the preset does not apply
+    mine = load_config(None, {"model": "m", "data": "d"})
+    assert with_toy_preset(mine) == mine

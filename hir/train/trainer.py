@@ -124,6 +124,23 @@ def load_setup(config: TrainConfig, device: torch.device):
     return model, tokenizer, train, held, rejects
 
 
+def with_toy_preset(config: TrainConfig) -> TrainConfig:
+    """The built-in task's tuned settings (``hir.toy.TRAIN_PRESET``) under the user's own.
+
+    Applied only when neither ``model`` nor ``data`` is given; a field the user set (in TOML or
+    on the CLI, i.e. in ``model_fields_set``) always wins.
+    """
+    if config.model is not None or config.data is not None:
+        return config
+    try:
+        from hir.toy import TRAIN_PRESET
+    except ImportError:
+        return config
+    unset = {k: v for k, v in TRAIN_PRESET.items() if k not in config.model_fields_set}
+    return TrainConfig.model_validate({**config.model_dump(include=config.model_fields_set),
+                                       **unset})
+
+
 def _seed(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
@@ -137,7 +154,9 @@ class Trainer:
     def __init__(self, config: TrainConfig, *, resume: str | Path | None = None,
                  console=None) -> None:
         self.d, self.device = setup_dist(config.device)
-        if resume is not None:
+        if resume is None:
+            config = with_toy_preset(config)
+        else:
             saved = load_saved(resume)
             # what may change on resume: how long to run and how often to report
             keep = {k: getattr(config, k) for k in ("max_steps", "eval_every", "save_every",
