@@ -19,6 +19,7 @@ All results are immutable (tuples, ints, strings) so the cache cannot be corrupt
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import lru_cache
 
@@ -36,11 +37,24 @@ _CACHE_SIZE = 4096
 LANGDETECT_SEED = 0
 
 
+def _untimed(pattern):
+    """The compiled pattern inside NLTK's ``redos.TimedPattern`` (NLTK >= 3.10.3), else itself.
+
+    NLTK now runs each of its regexes under a wall-clock timeout. The patterns are the same; the
+    timeout only adds overhead (5x on ``\\w+``) and would make a verdict depend on how busy the
+    machine is, which a reward must never do. NLTK's own patterns used here are linear.
+    """
+    inner = getattr(pattern, "_rx", None)
+    return inner if inner is not None and hasattr(pattern, "_timeout") else pattern
+
+
 @lru_cache(maxsize=1)
 def _word_regexp_tokenizer():
     from nltk.tokenize import RegexpTokenizer
 
-    return RegexpTokenizer(r"\w+")
+    tokenizer = RegexpTokenizer(r"\w+")
+    tokenizer._check_regexp()  # compiles with NLTK's engine and flags, whatever its version
+    return _untimed(tokenizer._regexp)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -52,7 +66,7 @@ def words(text: str) -> tuple[str, ...]:
     whose ``\\w`` includes combining marks (Devanagari vowel signs...), so "नमस्ते" is one word
     there and three with the standard library's ``re``.
     """
-    return tuple(_word_regexp_tokenizer().tokenize(text))
+    return tuple(_word_regexp_tokenizer().findall(text))
 
 
 def count_words(text: str) -> int:
@@ -90,21 +104,161 @@ def count_sentences(text: str) -> int:
     return len(sentences(text))
 
 
+_WORD_TOKENIZER_RULES = ("STARTING_QUOTES", "ENDING_QUOTES", "PUNCTUATION", "PARENS_BRACKETS",
+                         "CONVERT_PARENTHESES", "DOUBLE_DASHES", "CONTRACTIONS2", "CONTRACTIONS3")
+
+
 @lru_cache(maxsize=1)
 def _word_tokenizer():
+    """NLTK's ``NLTKWordTokenizer`` (what ``nltk.word_tokenize`` runs on each sentence), with its
+    own rules, unwrapped from NLTK's wall-clock timeouts (see ``_untimed``)."""
     from nltk.tokenize.destructive import NLTKWordTokenizer
 
-    return NLTKWordTokenizer()
+    tokenizer = NLTKWordTokenizer()
+    for name in _WORD_TOKENIZER_RULES:
+        rules = getattr(type(tokenizer), name, None)
+        if isinstance(rules, tuple) and len(rules) == 2 and isinstance(rules[1], str):
+            setattr(tokenizer, name, (_untimed(rules[0]), rules[1]))
+        elif isinstance(rules, list):
+            setattr(tokenizer, name, [
+                (_untimed(rule[0]), rule[1]) if isinstance(rule, tuple) else _untimed(rule)
+                for rule in rules])
+    return tokenizer
+
+
+@lru_cache(maxsize=_CACHE_SIZE * 4)
+def _sentence_tokens(sentence: str) -> tuple[str, ...]:
+    # Per sentence: the 8 loose variants of a response share almost all their sentences.
+    return tuple(_word_tokenizer().tokenize(sentence))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def word_tokenize(text: str) -> tuple[str, ...]:
     """The tokens of ``nltk.word_tokenize(text)``: Punkt sentences, then the improved Treebank tokenizer."""
-    tokenizer = _word_tokenizer()
-    return tuple(token for sentence in sentences(text) for token in tokenizer.tokenize(sentence))
+    return tuple(token for sentence in sentences(text) for token in _sentence_tokens(sentence))
 
 
 _factory_lock = threading.Lock()
+
+_SPACE_RUN = re.compile(" +")
+_ASCII_LETTER_RANGE = re.compile("[A-z]")  # langdetect's own test: 'A' <= ch <= 'z'
+_FROM_U0300 = re.compile("[\u0300-\U0010ffff]")
+
+
+@lru_cache(maxsize=2)
+def _fast_detector_class(use_numpy: bool = True):
+    """langdetect's ``Detector`` with its per-character Python loops replaced by equivalent
+    regex and list operations, and the normalization of each character memoized.
+
+    Everything that decides the result is langdetect's own: the profiles, the ``_detect_block``
+    loop with its seeded random draws, the sorting. The replaced methods compute the same values
+    with the same floating-point operations in the same order (``tests/test_text.py`` compares
+    both detectors on many texts): several times faster, more with numpy installed.
+    """
+    from langdetect.detector import Detector
+    from langdetect.utils.ngram import NGram
+
+    np = None
+    if use_numpy:  # optional: numpy makes the probability updates faster, with identical results
+        try:
+            import numpy as np
+        except ImportError:  # pragma: no cover - numpy comes with the [train] extra
+            np = None
+    class Normalized(dict):
+        """str.translate table: each character -> NGram.normalize(character), filled on demand."""
+
+        def __missing__(self, ch_code: int) -> str:
+            value = self[ch_code] = NGram.normalize(chr(ch_code))
+            return value
+
+    normalized = Normalized()
+    rows: dict = {}
+    known = _language_factory().word_lang_prob_map  # FastDetector only serves this factory
+
+    @lru_cache(maxsize=1 << 16)
+    def word_grams(word: str, space_follows: bool) -> tuple[str, ...]:
+        """The n-grams NGram emits while reading ``word`` (no spaces) after a space.
+
+        At character k the buffer is the last three of " " + word[:k+1]; nothing is emitted
+        while two upper-case characters in a row are read ("capital word"); the space after a
+        word emits its last 2- and 3-gram (ending in the space)."""
+        padded = " " + word
+        out = []
+        for k in range(len(word)):
+            if k and word[k].isupper() and word[k - 1].isupper():
+                continue
+            for gram in (word[k], padded[k:k + 2], padded[k - 1:k + 2] if k else None):
+                if gram is not None and gram in known:
+                    out.append(gram)
+        if space_follows:
+            end = padded + " "
+            for gram in (end[-2:], end[-3:]):
+                if gram in known:
+                    out.append(gram)
+        return tuple(out)
+
+    class FastDetector(Detector):
+        def append(self, text: str) -> None:
+            text = self.URL_RE.sub(" ", text)
+            text = self.MAIL_RE.sub(" ", text)
+            text = NGram.normalize_vi(text)
+            # The original keeps a space only when the character before it is not a space.
+            self.text += _SPACE_RUN.sub(" ", text[:self.max_text_length])
+
+        def cleaning_text(self) -> None:
+            # The original counts every character >= U+0300 as non-Latin: its block test compares
+            # a block number with a block name and is never false.
+            latin = len(_ASCII_LETTER_RANGE.findall(self.text))
+            non_latin = len(_FROM_U0300.findall(self.text))
+            if latin * 2 < non_latin:
+                self.text = _ASCII_LETTER_RANGE.sub("", self.text)
+
+        def _extract_ngrams(self) -> list[str]:
+            # NGram.add_char / NGram.get over the text, word by word: the n-grams a word yields
+            # depend only on the word and on whether a space follows it, so they are memoized.
+            parts = self.text.translate(normalized).split(" ")
+            last = len(parts) - 1
+            result: list[str] = []
+            for i, word in enumerate(parts):
+                if word:
+                    result.extend(word_grams(word, i < last))
+            return result
+
+        if np is None:
+            def _update_lang_prob(self, prob, word, alpha):
+                if word is None or word not in self.word_lang_prob_map:
+                    return False
+                weight = alpha / self.BASE_FREQ
+                prob[:] = [p * (weight + q) for p, q in zip(prob, self.word_lang_prob_map[word])]
+                return True
+
+            def _normalize_prob(self, prob):
+                total = sum(prob)
+                prob[:] = [p / total for p in prob]
+                return max(0.0, max(prob))
+        else:
+            # The same element-wise IEEE operations on arrays: numpy's float64 + * / are correctly
+            # rounded like Python's, and the sum stays a left-to-right Python sum.
+            def _init_probability(self):
+                n = len(self.langlist)
+                if self.prior_map is not None:
+                    return np.array(self.prior_map, dtype=np.float64)
+                return np.full(n, 1.0 / n, dtype=np.float64)
+
+            def _update_lang_prob(self, prob, word, alpha):
+                if word is None or word not in self.word_lang_prob_map:
+                    return False
+                row = rows.get(word)
+                if row is None:
+                    row = rows[word] = np.array(self.word_lang_prob_map[word], dtype=np.float64)
+                prob *= alpha / self.BASE_FREQ + row
+                return True
+
+            def _normalize_prob(self, prob):
+                prob /= sum(prob.tolist())
+                return max(0.0, float(prob.max()))
+
+    return FastDetector
 
 
 @lru_cache(maxsize=1)
@@ -118,6 +272,20 @@ def _language_factory():
     return factory
 
 
+def _detect(text: str, fast: bool = True, use_numpy: bool = True) -> str | None:
+    """Detect with our detector (``fast``) or with langdetect's own ``Detector`` (for tests)."""
+    from langdetect.lang_detect_exception import LangDetectException
+
+    with _factory_lock:  # profile loading is not thread-safe
+        factory = _language_factory()
+    detector = _fast_detector_class(use_numpy)(factory) if fast else factory.create()
+    detector.append(text)
+    try:
+        return detector.detect()
+    except LangDetectException:
+        return None
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def detect_language(text: str) -> str | None:
     """The language code langdetect assigns to ``text`` (``"en"``, ``"hi"``, ...), or ``None`` when
@@ -125,13 +293,4 @@ def detect_language(text: str) -> str | None:
 
     Deterministic: the detector is reseeded with ``LANGDETECT_SEED`` for every text.
     """
-    from langdetect.lang_detect_exception import LangDetectException
-
-    with _factory_lock:  # profile loading is not thread-safe; detection itself is cheap to guard
-        factory = _language_factory()
-        detector = factory.create()
-        detector.append(text)
-        try:
-            return detector.detect()
-        except LangDetectException:
-            return None
+    return _detect(text)
