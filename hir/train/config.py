@@ -38,6 +38,7 @@ class TrainConfig(BaseModel):
     temperature: float = Field(1.0, gt=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_new_tokens: int = Field(64, ge=1)
+    generation_batch_size: int = Field(128, ge=1, description="sequences sampled together")
     max_prompt_tokens: int = Field(512, ge=1, description="longer prompts are left-truncated")
 
     # verification and reward

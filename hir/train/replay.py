@@ -46,7 +46,7 @@ def build(groups: Sequence[Sequence[Episode]], chosen: Sequence[Candidate], toke
         out.append(Episode(group=src.group, instruction=rewritten, prompt_ids=prompt_ids,
                            response_ids=list(src.response_ids), response=src.response,
                            reward=1.0, mask=None, entropy=src.entropy,
-                           replay_of=c.response))
+                           replay_of=c.response, source=src))
     return out
 
 
@@ -62,15 +62,5 @@ def fill_old_logprobs(fresh: Sequence[Episode], replays: Sequence[Episode], reco
         return
     if how != "copy":
         raise ValueError(f"replay_logprobs must be 'recompute' or 'copy', got {how!r}")
-    by_key = {(e.group, i): e for i, e in _fresh_index(fresh)}
     for r in replays:
-        r.old_logprobs = by_key[(r.group, r.replay_of)].old_logprobs.clone()
-
-
-def _fresh_index(fresh: Sequence[Episode]):
-    """(index within its group, episode) for fresh episodes listed group by group."""
-    seen: dict[int, int] = {}
-    for e in fresh:
-        i = seen.get(e.group, 0)
-        seen[e.group] = i + 1
-        yield i, e
+        r.old_logprobs = r.source.old_logprobs.clone()

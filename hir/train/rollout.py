@@ -1,8 +1,8 @@
 """Generation and verification: prompts in, scored episodes out (steps 1-2 of the algorithm).
 
-Responses are sampled with ``model.generate`` (KV cache, batched, left-padded prompts) asking for
-the raw logits of every step, from which we keep, per generated token, the log-probability of the
-sampled token and the entropy of the policy at the sampling temperature. A response ends at (and
+Responses are sampled by our own loop over the model's KV cache (batched, left-padded prompts,
+temperature and top-p), keeping per generated token the log-probability of the sampled token and
+the entropy of the policy at the sampling temperature. A response ends at (and
 includes) the first eos token, or after ``max_new_tokens``. Temperature 0 means greedy decoding
 (the held-out evaluation).
 
@@ -38,7 +38,8 @@ class Episode:
     mask: Mask | None = None
     entropy: float | None = None     # mean token entropy at sampling time
     logprobs: list[float] = field(default_factory=list)   # sampler log-probs (fresh only)
-    replay_of: int | None = None     # index of the fresh episode it replays
+    replay_of: int | None = None     # index in its group of the fresh episode it replays
+    source: "Episode | None" = field(default=None, repr=False)  # that episode
     old_logprobs: torch.Tensor | None = None
     ref_logprobs: torch.Tensor | None = None
     advantage: float = 0.0
@@ -71,35 +72,84 @@ def _left_pad(batch: Sequence[list[int]], pad_id: int, device) -> tuple[torch.Te
     return ids.to(device), att.to(device)
 
 
+def _cache_argument(model) -> str:
+    """The KV-cache keyword: ``cache`` in transformers >= 5.x, ``past_key_values`` before."""
+    import inspect
+
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _sample(logp: torch.Tensor, top_p: float) -> torch.Tensor:
+    """One token per row from log-probs, restricted to the top-p nucleus when top_p < 1."""
+    probs = logp.exp()
+    if top_p >= 1.0:
+        return torch.multinomial(probs, 1).squeeze(-1)
+    sorted_probs, order = probs.sort(dim=-1, descending=True)
+    outside = sorted_probs.cumsum(-1) - sorted_probs > top_p  # the top token always stays
+    sorted_probs = sorted_probs.masked_fill(outside, 0.0)
+    return order.gather(-1, torch.multinomial(sorted_probs, 1)).squeeze(-1)
+
+
 @torch.no_grad()
+def _generate_batch(model, ids: torch.Tensor, att: torch.Tensor, *, temperature: float,
+                    top_p: float, max_new_tokens: int, eos: int, pad: int, bf16: bool,
+                    device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Our sampling loop over the model's KV cache: tokens, their log-probs and entropies.
+
+    Only one step's logits are alive at a time (``generate(output_logits=True)`` would keep all
+    of them: steps x batch x vocab floats). Rows that have emitted eos get ``pad`` afterwards.
+    """
+    n = ids.shape[0]
+    positions = (att.cumsum(-1) - 1).clamp_min(0)  # left padding: real tokens start at 0
+    finished = torch.zeros(n, dtype=torch.bool, device=device)
+    tokens, logps, ents = [], [], []
+    cache = None
+    cache_arg = _cache_argument(model)
+    inp, mask, pos = ids, att, positions
+    for _ in range(max_new_tokens):
+        with autocast(device, bf16):
+            out = model(input_ids=inp, attention_mask=mask, position_ids=pos,
+                        use_cache=True, **{cache_arg: cache})
+        cache = getattr(out, cache_arg)
+        logits = out.logits[:, -1].float()
+        if temperature == 0:
+            logp = torch.log_softmax(logits, dim=-1)
+            nxt = logits.argmax(-1)
+        else:
+            logp = torch.log_softmax(logits / temperature, dim=-1)
+            nxt = _sample(logp, top_p)
+        nxt = torch.where(finished, torch.full_like(nxt, pad), nxt)
+        tokens.append(nxt)
+        logps.append(logp.gather(-1, nxt[:, None]).squeeze(-1))
+        ents.append(-(logp.exp() * logp).nan_to_num().sum(-1))
+        finished |= nxt == eos
+        if bool(finished.all()):
+            break
+        inp = nxt[:, None]
+        mask = torch.cat([mask, torch.ones((n, 1), dtype=mask.dtype, device=device)], dim=1)
+        pos = pos[:, -1:] + 1
+    return torch.stack(tokens, 1), torch.stack(logps, 1), torch.stack(ents, 1)
+
+
 def generate(model, tokenizer, prompts: Sequence[list[int]], *, temperature: float, top_p: float,
              max_new_tokens: int, device: torch.device, bf16: bool = False,
              batch_size: int = 64) -> list[Generated]:
-    """Sample one response per prompt (repeat prompts for several); greedy when temperature == 0."""
-    from transformers import GenerationConfig
+    """Sample one response per prompt (repeat prompts for several); greedy when temperature == 0.
 
+    Log-probs and entropies are of the policy at ``temperature`` (before top-p truncation), the
+    same distribution the training forward pass scores.
+    """
     eos = tokenizer.eos_token_id
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
-    greedy = temperature == 0
-    gen_config = GenerationConfig(
-        max_new_tokens=max_new_tokens, do_sample=not greedy,
-        temperature=None if greedy else temperature, top_p=None if greedy else top_p,
-        top_k=None if greedy else 0, eos_token_id=eos, pad_token_id=pad,
-        return_dict_in_generate=True, output_logits=True, use_cache=True)
     out: list[Generated] = []
     for start in range(0, len(prompts), batch_size):
         chunk = prompts[start:start + batch_size]
         ids, att = _left_pad(chunk, pad, device)
-        with autocast(device, bf16):
-            result = model.generate(input_ids=ids, attention_mask=att,
-                                    generation_config=gen_config)
-        new = result.sequences[:, ids.shape[1]:]
-        logits = torch.stack(result.logits, dim=1).float()  # [batch, steps, vocab], raw
-        if not greedy:
-            logits = logits / temperature
-        logp = torch.log_softmax(logits, dim=-1)
-        token_logp = logp.gather(-1, new[..., None]).squeeze(-1)
-        entropy = -(logp.exp() * logp).sum(-1)
+        new, token_logp, entropy = _generate_batch(
+            model, ids, att, temperature=temperature, top_p=top_p,
+            max_new_tokens=max_new_tokens, eos=eos, pad=pad, bf16=bf16, device=device)
+        new, token_logp, entropy = new.cpu(), token_logp.cpu(), entropy.cpu()
         for i in range(new.shape[0]):
             row = new[i].tolist()
             n = row.index(eos) + 1 if eos in row else len(row)
@@ -196,7 +246,8 @@ def evaluate(model, tokenizer, items, *, config, device: torch.device, d=None) -
                              max_tokens=config.max_prompt_tokens) for it in mine]
     gens = generate(model, tokenizer, prompts, temperature=0.0, top_p=1.0,
                     max_new_tokens=config.max_new_tokens, device=device,
-                    bf16=_bf16(config, device)) if prompts else []
+                    bf16=_bf16(config, device),
+                    batch_size=config.generation_batch_size) if prompts else []
     ila = cla = 0.0
     passed: dict[str, float] = {}
     counts: dict[str, float] = {}

@@ -259,7 +259,8 @@ class Trainer:
         m = c.responses_per_prompt
         gens = generate(self.model, tok, [p for p in prompts for _ in range(m)],
                         temperature=c.temperature, top_p=c.top_p,
-                        max_new_tokens=c.max_new_tokens, device=self.device, bf16=self.bf16)
+                        max_new_tokens=c.max_new_tokens, device=self.device, bf16=self.bf16,
+                        batch_size=c.generation_batch_size)
         t_gen = time.perf_counter() - t_start
         fresh = []
         for j, g in enumerate(gens):
@@ -287,10 +288,16 @@ class Trainer:
                                       max_prompt_tokens=c.max_prompt_tokens)
         seqs = fresh + replays
         pairs = [(e.prompt_ids, e.response_ids) for e in seqs]
-        old = sequence_logprobs(self.model, pairs, temperature=c.temperature, pad_id=self.pad_id,
-                                device=self.device, bf16=self.bf16,
-                                micro_batch=c.micro_batch_size)
-        replaylib.fill_old_logprobs(fresh, replays, old, c.replay_logprobs)
+        # Old-policy log-probs. With one update epoch the policy has not moved when a
+        # micro-batch is scored, so the update pass's own (detached) log-probs are exactly the
+        # old ones and the extra no-grad pass is skipped (fresh sequences come first, so an
+        # original's log-probs exist before a "copy" replay needs them).
+        single_pass = c.update_epochs == 1
+        if not single_pass:
+            old = sequence_logprobs(self.model, pairs, temperature=c.temperature,
+                                    pad_id=self.pad_id, device=self.device, bf16=self.bf16,
+                                    micro_batch=c.micro_batch_size)
+            replaylib.fill_old_logprobs(fresh, replays, old, c.replay_logprobs)
         if self.ref is not None:
             refs = sequence_logprobs(self.ref, pairs, temperature=c.temperature,
                                      pad_id=self.pad_id, device=self.device, bf16=self.bf16,
@@ -318,6 +325,12 @@ class Trainer:
                                                          for e in mb],
                                             temperature=c.temperature, pad_id=self.pad_id,
                                             device=self.device, bf16=self.bf16)
+                if single_pass:
+                    for i, e in enumerate(mb):
+                        if e.is_replay and c.replay_logprobs == "copy":
+                            e.old_logprobs = e.source.old_logprobs.clone()
+                        else:
+                            e.old_logprobs = lp[i, mask[i]].detach().float().cpu()
                 old_lp = _pad([e.old_logprobs for e in mb], lp.shape[1], self.device)
                 ref_lp = (_pad([e.ref_logprobs for e in mb], lp.shape[1], self.device)
                           if self.ref is not None else None)
