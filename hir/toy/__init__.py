@@ -23,6 +23,7 @@ from .task import ToyPrompt, ToyTaskConfig, demonstration, make_prompts, make_sp
 __all__ = [
     "ToyConfig", "ToySetup", "ToyTaskConfig", "ToyPrompt", "TRAIN_PRESET", "default_setup",
     "demonstration", "make_prompts", "make_splits", "prompt_text", "build_toy_tokenizer",
+    "save_setup",
 ]
 
 # TrainConfig values for the built-in task (keys are TrainConfig fields).
@@ -106,3 +107,27 @@ def _warmup_with_progress(model, tokenizer, train, wcfg, seed: int) -> None:
         task = bar.add_task("warm-up", total=wcfg.steps, loss=float("nan"))
         warmup(model, tokenizer, train, wcfg, seed=seed,
                on_step=lambda s, loss: bar.update(task, completed=s + 1, loss=loss))
+
+
+def save_setup(setup: ToySetup, directory) -> tuple[str, str, str]:
+    """Write a setup as a run of ``hir train --model M --data D --eval-data E`` would read it.
+
+    Returns ``(model_dir, train_jsonl, eval_jsonl)``. Used by the benchmark, which warms one model
+    up per seed and hands the same one to every method it compares.
+    """
+    import json
+    from pathlib import Path
+
+    directory = Path(directory)
+    model_dir = directory / "model"
+    setup.model.save_pretrained(model_dir, safe_serialization=True)
+    setup.tokenizer.save_pretrained(model_dir)
+    paths = []
+    for name, instructions in (("train.jsonl", setup.train_instructions),
+                               ("eval.jsonl", setup.eval_instructions)):
+        path = directory / name
+        with open(path, "w", encoding="utf-8") as f:
+            for inst in instructions:
+                f.write(json.dumps({"instruction": inst.model_dump()}) + "\n")
+        paths.append(str(path))
+    return str(model_dir), paths[0], paths[1]

@@ -45,9 +45,8 @@ TOPICS: tuple[str, ...] = (
 FRAME: tuple[str, ...] = tuple(
     "is a good thing to write about, because it is calm and kind, and it makes me happy, "
     "when i think about it in the morning, or at night with my friends, who like it too".split())
-KEYWORDS: tuple[str, ...] = ("river", "golden", "planet", "magic", "silver", "journey", "dream",
-                             "candle", "harbor", "velvet", "thunder", "orange")
-END_PHRASES: tuple[str, ...] = ("peace", "the end", "thank you", "goodbye", "cheers", "see you soon")
+KEYWORDS: tuple[str, ...] = ("river", "golden", "magic", "silver", "thunder")
+END_PHRASES: tuple[str, ...] = ("peace", "the end", "thank you", "goodbye", "cheers")
 SHORT_LIMITS: tuple[int, ...] = (8, 10, 12)   # "less than N words"
 LONG_LIMITS: tuple[int, ...] = (14, 16, 18)   # "at least N words"
 BULLET_COUNTS: tuple[int, ...] = (2, 3, 4)
@@ -84,16 +83,43 @@ def _draw_length(rng: random.Random) -> dict[str, Any]:
     return {"relation": "at least", "num_words": rng.choice(LONG_LIMITS)}
 
 
-# id -> parameter drawer. The order is the drawing order and the order constraints are listed in.
+# id -> parameter drawer, in the order constraints are listed in a prompt. The two families whose
+# parameter must be copied into the response come last, nearest to the response: a tiny model
+# learns to retrieve a nearby token much sooner than a distant one.
 FAMILIES: dict[str, Callable[[random.Random], dict[str, Any]]] = {
-    KEYWORD: lambda rng: {"keywords": [rng.choice(KEYWORDS)]},
     LENGTH: _draw_length,
-    END: lambda rng: {"end_phrase": rng.choice(END_PHRASES)},
     LOWER: lambda rng: {},
     NO_COMMA: lambda rng: {},
     QUOTE: lambda rng: {},
     BULLETS: lambda rng: {"num_bullets": rng.choice(BULLET_COUNTS)},
+    END: lambda rng: {"end_phrase": rng.choice(END_PHRASES)},
+    KEYWORD: lambda rng: {"keywords": [rng.choice(KEYWORDS)]},
 }
+
+
+def short_sentence(constraint_id: str, kwargs: dict[str, Any]) -> str:
+    """A short wording of a toy constraint (the IFEval sentences are 10-30 tokens each).
+
+    Short prompts make every step of the tiny model cheaper, and they put the word to copy (the
+    keyword, the end phrase) in the same form and a short distance from where the response
+    needs it, which the model learns in far fewer steps.
+    """
+    if constraint_id == LENGTH:
+        return f"Use {kwargs['relation']} {kwargs['num_words']} words."
+    if constraint_id == LOWER:
+        return "Use only lowercase letters."
+    if constraint_id == NO_COMMA:
+        return "Do not use commas."
+    if constraint_id == QUOTE:
+        return "Wrap the answer in double quotes."
+    if constraint_id == BULLETS:
+        return f"Use exactly {kwargs['num_bullets']} bullet points."
+    if constraint_id == END:
+        return f"End with the words {kwargs['end_phrase']}."
+    if constraint_id == KEYWORD:
+        return f"Include the word {kwargs['keywords'][0]}."
+    raise KeyError(constraint_id)
+
 
 # Pairs the toy grammar never combines: a quoted response's first line starts with '"', so its
 # first bullet is not a markdown bullet.
@@ -113,9 +139,15 @@ class ToyPrompt:
         """Identity used to keep the eval split disjoint from the train split."""
         return repr((self.topic, self.ids, [sorted(k.items()) for k in self.kwargs]))
 
+    phrasing: str = "short"
+
     def instruction(self) -> Instruction:
+        """The instruction; with ``phrasing="short"`` each constraint carries a short sentence
+        (``ConstraintSpec.text``), with ``"ifeval"`` the checker's own IFEval sentence."""
         return Instruction(task=TASK.format(topic=self.topic), template="inline",
-                           constraints=[ConstraintSpec(id=i, kwargs=dict(k))
+                           constraints=[ConstraintSpec(id=i, kwargs=dict(k),
+                                                       text=short_sentence(i, k)
+                                                       if self.phrasing == "short" else None)
                                         for i, k in zip(self.ids, self.kwargs)])
 
     def checkers(self, semantics: str = "reference") -> list:
@@ -131,6 +163,7 @@ class ToyTaskConfig:
     min_constraints: int = 3
     max_constraints: int = 4
     families: tuple[str, ...] = tuple(FAMILIES)
+    phrasing: str = "short"   # "short" sentences or the checkers' own "ifeval" sentences
 
 
 def _compatible(ids: Sequence[str]) -> bool:
@@ -143,7 +176,7 @@ def _feasible(ids: Sequence[str], kwargs: Sequence[dict[str, Any]]) -> bool:
     spec = dict(zip(ids, kwargs))
     if LENGTH not in spec or spec[LENGTH]["relation"] != "less than":
         return True
-    need = 2 + (1 if KEYWORD in spec else 0)
+    need = 2 + (2 if KEYWORD in spec else 0)
     need += len(spec[END]["end_phrase"].split()) if END in spec else 0
     need = max(need, 2 * spec[BULLETS]["num_bullets"]) if BULLETS in spec else need
     return need < spec[LENGTH]["num_words"]
@@ -158,8 +191,14 @@ def draw_prompt(rng: random.Random, config: ToyTaskConfig = ToyTaskConfig()) -> 
         ids = sorted(rng.sample(families, k), key=list(FAMILIES).index)
         kwargs = tuple(FAMILIES[i](rng) for i in ids)
         topic = rng.choice(TOPICS)
-        if _compatible(ids) and _feasible(ids, kwargs):
-            return ToyPrompt(topic=topic, ids=tuple(ids), kwargs=kwargs)
+        if not (_compatible(ids) and _feasible(ids, kwargs)):
+            continue
+        prompt = ToyPrompt(topic=topic, ids=tuple(ids), kwargs=kwargs,
+                           phrasing=config.phrasing)
+        # A short lowercase text may not be detected as English: keep such an instruction only if
+        # the grammar can satisfy it completely, checked by writing a perfect response.
+        if LOWER not in ids or all(demonstration(prompt, random.Random(prompt.key), 1.0)[1]):
+            return prompt
 
 
 def prompt_text(prompt: ToyPrompt) -> str:
@@ -245,8 +284,8 @@ def _plan(prompt: ToyPrompt, targets: Sequence[bool], rng: random.Random) -> _Pl
 
 
 def _write(plan: _Plan, topic: str) -> str:
-    """The text of a plan: [keyword] topic FRAME... [end phrase], cut to ``n_words`` words."""
-    head = ([plan.keyword] if plan.keyword else []) + topic.split()
+    """The text of a plan: topic [and keyword] FRAME... [end phrase], cut to ``n_words`` words."""
+    head = topic.split() + (["and", plan.keyword] if plan.keyword else [])
     tail = plan.end_phrase.split() if plan.end_phrase else []
     n_frame = max(plan.n_words - len(head) - len(tail), 0)
     words = head + list(FRAME[:n_frame]) + tail
