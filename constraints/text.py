@@ -156,6 +156,7 @@ def _fast_detector_class(use_numpy: bool = True):
     both detectors on many texts): several times faster, more with numpy installed.
     """
     from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import ErrorCode, LangDetectException
     from langdetect.utils.ngram import NGram
 
     np = None
@@ -257,6 +258,43 @@ def _fast_detector_class(use_numpy: bool = True):
             def _normalize_prob(self, prob):
                 prob /= sum(prob.tolist())
                 return max(0.0, float(prob.max()))
+
+            def _detect_block(self):
+                # Detector._detect_block with its method calls inlined and each trial's factors
+                # (weight + profile row of an n-gram) computed once per n-gram: the same random
+                # draws in the same order, the same operations on every element.
+                self.cleaning_text()
+                ngrams = self._extract_ngrams()
+                if not ngrams:
+                    raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+                rng = self.random
+                rng.seed(self.seed)
+                choice, gauss = rng.choice, rng.gauss
+                table = self.word_lang_prob_map
+                langprob = np.zeros(len(self.langlist), dtype=np.float64)
+                for _ in range(self.n_trial):
+                    prob = self._init_probability()
+                    alpha = self.alpha + gauss(0.0, 1.0) * self.ALPHA_WIDTH
+                    weight = alpha / self.BASE_FREQ
+                    factors: dict = {}
+                    i = 0
+                    while True:
+                        word = choice(ngrams)
+                        factor = factors.get(word)
+                        if factor is None:
+                            row = rows.get(word)
+                            if row is None:
+                                row = rows[word] = np.array(table[word], dtype=np.float64)
+                            factor = factors[word] = weight + row
+                        prob *= factor
+                        if i % 5 == 0:
+                            prob /= sum(prob.tolist())
+                            if max(0.0, float(prob.max())) > self.CONV_THRESHOLD \
+                                    or i >= self.ITERATION_LIMIT:
+                                break
+                        i += 1
+                    langprob += prob / self.n_trial
+                self.langprob = langprob.tolist()
 
     return FastDetector
 
