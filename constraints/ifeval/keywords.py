@@ -49,7 +49,8 @@ class KeywordExistence(Checker):
                     break  # the reference stops at the first missing keyword
         note = f" ({literal} matched literally: not valid regexes)" if literal else ""
         if missing:
-            return verdict(False, f"keyword {missing[0]!r} not found{note}")
+            what = f"keyword {missing[0]!r}" if len(missing) == 1 else f"keywords {missing}"
+            return verdict(False, f"{what} not found{note}")
         return verdict(True, f"found every keyword of {self._keywords()}{note}")
 
 
