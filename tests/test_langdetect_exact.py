@@ -1,0 +1,146 @@
+"""constraints._langdetect gives exactly langdetect's results (seed 0): languages, probabilities
+to the last bit, and the n-gram features they come from.
+
+The reference is the installed langdetect itself, run at test time with its own seeded factory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from constraints import _langdetect as L
+from constraints.engine import loose_variants
+
+SHARED = Path(__file__).parents[1].parent / "shared" / "conformance"
+
+EDGE_TEXTS = [
+    "", " ", "   \n\t ", "12345 !!!", "...", "a", "A", "AB", "ABC DEF", "The USA and NATO.",
+    "Hello world, this is plainly English text.",
+    "Bonjour tout le monde, ceci est un texte en français.",
+    "Dies ist ein deutscher Satz mit Umlauten: äöü ß.",
+    "Привет, мир! Это русский текст.", "Γειά σου κόσμε", "مرحبا بالعالم", "سلام دنیا ی",
+    "नमस्ते दुनिया, यह हिंदी है।", "日本語のテキストです。カタカナも。", "中文文本测试，简体字。", "繁體中文測試",
+    "한국어 텍스트입니다", "ㄅㄆㄇ", "Tiếng Việt có dấu", "Tie\u0302\u0301ng Vie\u0323\u0302t",  # combining
+    "România: ș ț Ș Ț ş ţ", "hello 世界 مرحبا мир", "ABC 日本語 日本語 日本語 日本語",
+    "mail me at someone@example.com or see https://example.com/path?q=1 now",
+    "\u2019quoted\u2019 \u201cdouble\u201d \u2014 dash \u2026", "x" * 50, "word " * 3000,
+    "The end", "The end.", "ends with a capital WORD", "[\\]^_` between Z and a",
+    "\U0001f600 emoji only \U0001f680", "\u00a0non\u00a0breaking\u00a0spaces\u00a0",
+]
+
+
+@pytest.fixture(scope="module")
+def factory():
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    f = DetectorFactory()
+    f.load_profile(PROFILES_DIRECTORY)
+    f.seed = 0
+    return f
+
+
+def reference(factory, text: str):
+    """(probabilities as (lang, prob) pairs or None, detect() or None) from langdetect itself."""
+    from langdetect.lang_detect_exception import LangDetectException
+
+    detector = factory.create()
+    detector.append(text)
+    try:
+        ranked = [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
+    except LangDetectException:
+        return None, None
+    return ranked, (ranked[0][0] if ranked else "unknown")
+
+
+def reference_features(factory, text: str) -> list:
+    """The profile vectors of the n-grams langdetect samples from, in its order."""
+    detector = factory.create()
+    detector.append(text)
+    detector.cleaning_text()
+    return [tuple(factory.word_lang_prob_map[g]) for g in detector._extract_ngrams()]
+
+
+def assert_same(factory, text: str) -> None:
+    ranked, language = reference(factory, text)
+    assert L.probabilities(text) == ranked, text[:200]
+    assert L.detect(text) == language, text[:200]
+
+
+def test_languages_are_langdetects_in_its_order(factory):
+    assert L.languages() == tuple(factory.langlist)
+
+
+@pytest.mark.parametrize("text", EDGE_TEXTS)
+def test_edge_texts(factory, text):
+    assert [tuple(v) for v in L._ngrams(text)] == reference_features(factory, text)
+    assert_same(factory, text)
+
+
+def test_no_features_is_none_and_detect_never_raises(factory):
+    for text in ("", "12345 !!!", "*** --- ..."):
+        assert L.probabilities(text) is None and L.detect(text) is None
+        assert reference(factory, text) == (None, None)
+
+
+def test_other_seeds_match_too(factory):
+    text = "Ceci est peut-être du français, or maybe English; wer weiß?"
+    for seed in (1, 7, 12345):
+        factory.seed = seed
+        try:
+            ranked, language = reference(factory, text)
+        finally:
+            factory.seed = 0
+        assert L.probabilities(text, seed) == ranked
+        assert L.detect(text, seed) == language
+
+
+# Letters of several scripts, case pairs, spaces, digits and punctuation, combining marks: the
+# paths through normalisation, capital words, Latin removal and the word cache.
+ALPHABET = st.sampled_from(
+    list("aAbBeEtTzZ  \n.,!?-'*#@/:0123456789") + list("éÉüßñçœ") + list("ăâîșțşţ")
+    + list("абвгдАБВГД") + list("αβγΑΒΓ") + list("مرحبای") + list("नमस्ते") + list("日本語中文")
+    + list("ひらがなカタカナ") + list("한국어") + ["\u0300", "\u0301", "\u0323", "\u2019", "\u00a0"])
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ALPHABET, max_size=120).map("".join))
+def test_generated_text(factory, text):
+    assert [tuple(v) for v in L._ngrams(text)] == reference_features(factory, text)
+    assert_same(factory, text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["the", "and", "is", "der", "und", "est", "le", "на", "и", "の",
+                                 "NASA", "OK", "http://a.b/c", "x@y.org", "  ", "\n", ". ", "**"]),
+                max_size=60).map(" ".join))
+def test_generated_word_soup(factory, text):
+    assert_same(factory, text)
+
+
+def _conformance_responses() -> list[str]:
+    out = []
+    for name in ("ifeval_llama_3b.jsonl", "ifbench_llama_3b.jsonl"):
+        path = SHARED / name
+        if path.is_file():
+            out += [json.loads(line)["response"] for line in path.read_text("utf-8").splitlines()
+                    if line.strip()]
+    return out
+
+
+def test_conformance_responses_and_loose_variants(factory):
+    responses = _conformance_responses()
+    if not responses:
+        pytest.skip(f"conformance data not found under {SHARED}")
+    # Every 40th response (a fixed, spread sample; the full set is checked in the report's run),
+    # its 8 loose variants and their upper/lower-case forms.
+    texts = []
+    for response in responses[::40]:
+        for variant in loose_variants(response):
+            texts += [variant, variant.upper(), variant.lower()]
+    for text in dict.fromkeys(texts):
+        assert_same(factory, text)
