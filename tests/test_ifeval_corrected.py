@@ -149,3 +149,10 @@ def test_fullwidth_and_other_script_commas_count():
 def test_typographic_double_quotes_wrap_a_response():
     assert both("startend:quotation", {}, "\u201cWrapped.\u201d") == (False, True)
     assert both("startend:quotation", {}, "'single'") == (False, False)
+
+
+def test_placeholder_needs_a_name_and_is_not_a_link():
+    kw = {"num_placeholders": 2}
+    text = "See [the docs](https://example.com) and fill [] in."
+    assert both("detectable_content:number_placeholders", kw, text) == (True, False)
+    assert both("detectable_content:number_placeholders", kw, "Dear [name] of [city]") == (True, True)

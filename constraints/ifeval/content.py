@@ -1,6 +1,7 @@
 """IFEval ``detectable_content:*``.
 
-Reference behaviour reproduced: a placeholder is ``[...]`` on one line (``\\[.*?\\]``); the
+Reference behaviour reproduced: a placeholder is ``[...]`` on one line (``\\[.*?\\]``), even
+``[]`` or a markdown link's ``[text](url)`` (corrected: neither counts); the
 postscript marker is searched *anywhere* in the lowercased response (``\\s*p\\.\\s?s\\..*$``), so a
 "P.S." in the first line passes "add a postscript at the end".
 Corrected: the marker must begin a line (after optional markdown such as ``**``), and nothing but
@@ -20,12 +21,12 @@ class PlaceholderParams(Params):
     num_placeholders: Count
 
 
-def count_placeholders(text: str) -> int:
+def count_placeholders(text: str, corrected: bool = False) -> int:
     """``len(re.findall(r"\\[.*?\\]", text))`` in linear time.
 
     The regex pairs each ``[`` with the first ``]`` after it on the same line; after a ``[``
     without a ``]`` on its line, no later ``[`` of that line can match either. (The regex itself is
-    quadratic on a long line of ``[``.)
+    quadratic on a long line of ``[``.) ``corrected`` skips blank ``[]`` and markdown links.
     """
     count = 0
     for line in text.split("\n"):
@@ -34,7 +35,9 @@ def count_placeholders(text: str) -> int:
             end = line.find("]", start + 1)
             if end < 0:
                 break
-            count += 1
+            # Corrected: "[]" / "[ ]" name nothing, and "[text](url)" is a markdown link.
+            if not corrected or (line[start + 1:end].strip() and line[end + 1:end + 2] != "("):
+                count += 1
             start = line.find("[", end + 1)
     return count
 
@@ -48,7 +51,7 @@ class NumberPlaceholders(Checker):
                 "represented by square brackets, such as [address].")
 
     def check(self, response: str) -> Verdict:
-        n = count_placeholders(response)
+        n = count_placeholders(response, corrected=self.corrected)
         want = self.params.num_placeholders
         return verdict(n >= want, f"found {n} [placeholder](s), need at least {want}")
 
