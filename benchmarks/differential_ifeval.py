@@ -20,13 +20,14 @@ the comparison, and counted as such, are the verdicts where the reference is not
 
 * langdetect verdicts (``language:response_language``; ``change_case:english_capital`` /
   ``english_lowercase`` when the text is all upper / lower case) on a text whose detected
-  language changes with langdetect's seed: the reference never seeds it. Each such text is
-  detected with ``--seeds`` different seeds; one differing answer makes the verdict unstable.
+  language depends on langdetect's random draws: the reference never seeds it. Each such text
+  gets ``--trials`` single langdetect trials; one differing answer makes it unstable (see
+  ``LanguageStability``). In loose mode one stably followed variant keeps the verdict stable.
 * ``keywords:letter_frequency`` with a letter that is not an ASCII letter: the reference then
   draws a random letter.
 
-The reference's verdicts are cached under ``--cache-dir`` by a hash of the corpus, so a second
-run with the same corpus only re-runs our side. Output: a table of agreement per instruction id
+The reference's verdicts are cached per pair under ``--cache-dir``, so a second run only runs the
+reference on pairs it has not seen (new mutations, another ``--seed``). Output: a table of agreement per instruction id
 and mode, the disagreements per mutation, and the first ``--show`` disagreements of each id
 (key, mutation, expected, got, snippet). ``--dump`` writes every disagreement as JSONL. The exit
 status is 1 when any stable verdict disagrees.
@@ -556,6 +557,20 @@ def language(rng, text, base):
     return out
 
 
+@mutation("unicode")
+def unicode_text(rng, text, base):
+    """Characters where str methods, ``re`` and the scans of a re-implementation may part ways."""
+    s = text.strip()
+    first, _, rest = s.partition(" ")
+    return {"line_separator": s.replace("\n", "\u2028"), "cr_only": s.replace("\n", "\r"),
+            "form_feed_bullets": "\x0c* one\n\x0b* two\n\u00a0* three\n\u3000- four\n" + s,
+            "ideographic_space": s.replace(" ", "\u3000"), "zero_width": s.replace(" ", "\u200b", 8),
+            "combining": s + " cafe\u0301 nai\u0308ve", "fullwidth_star": f"\uff0a{first}\uff0a {rest}",
+            "dotted_capital_i": s + " \u0130STANBUL", "sharp_s": s.lower() + " stra\u00dfe",
+            "titlecase_digraph": s + " \u01c5ungla", "nel": s.replace("\n", "\x85"),
+            "unicode_digits": s + " Section \u0663 and SECTION \u0662"}
+
+
 @mutation("empty")
 def empty(rng, text, base):
     return {"empty": "", "spaces": "   ", "newline": "\n", "stars": "*", "one_word": "Yes"}
@@ -589,7 +604,51 @@ AIMED_AT = {
     "title": ["detectable_format:title"],
     "constrained": ["detectable_format:constrained_response"],
     "language": ["language:response_language"],
+    "unicode": ["detectable_format:number_bullet_lists", "change_case:english_capital",
+                "change_case:english_lowercase", "length_constraints:number_words",
+                "detectable_format:multiple_sections", "detectable_format:number_highlighted_sections"],
 }
+
+
+def kwargs_variants(rng: random.Random, base: Base) -> dict[str, tuple[dict, ...]]:
+    """The prompt's own constraints with edited parameters (relations flipped, other markers,
+    splitters, letters and phrases): real responses judged against nearby constraints."""
+    flips = {"less than": "at least", "at least": "less than"}
+    out: dict[str, list[dict]] = {}
+
+    def edit(name: str, index: int, **changes) -> None:
+        kwargs = out.setdefault(name, [dict(kw) for kw in base.kwargs])
+        kwargs[index].update(changes)
+
+    for i, (cid, kw) in enumerate(zip(base.ids, base.kwargs)):
+        for key in ("relation", "let_relation", "capital_relation"):
+            if kw.get(key) in flips:
+                edit("flip", i, **{key: flips[kw[key]]})
+        if cid == "detectable_content:postscript":
+            edit("marker_ps_nodot", i, postscript_marker="P.S")
+            edit("marker_ppps", i, postscript_marker="P.P.P.S")
+            edit("marker_spaced", i, postscript_marker=" P.S. ")
+        if cid == "detectable_format:multiple_sections":
+            edit("spliter_other", i, section_spliter=rng.choice(["Part", "Chapter", "PARAGRAPH"]))
+            edit("spliter_ws", i, section_spliter=f" {kw['section_spliter']} ")
+        if cid == "keywords:letter_frequency" and kw.get("letter", "").isalpha():
+            edit("letter_upper", i, letter=kw["letter"].upper())
+        if cid == "startend:end_checker":
+            edit("end_ws", i, end_phrase=f"  {kw['end_phrase']}\n")
+            edit("end_lower", i, end_phrase=kw["end_phrase"].lower())
+        if cid == "keywords:frequency":
+            edit("keyword_upper", i, keyword=kw["keyword"].upper())
+            edit("keyword_ws", i, keyword=f" {kw['keyword']} ")
+        if cid == "keywords:existence":
+            edit("keywords_title", i, keywords=[k.title() for k in kw["keywords"]])
+        if cid == "language:response_language":
+            edit("language_en", i, language="en")
+        for key in ("num_words", "num_sentences", "num_highlights", "num_bullets",
+                    "num_placeholders", "num_sections", "frequency", "let_frequency",
+                    "capital_frequency"):
+            if isinstance(kw.get(key), int) and kw[key] > 1:
+                edit("threshold_minus_1", i, **{key: kw[key] - 1})
+    return {name: tuple(kwargs) for name, kwargs in out.items()}
 
 
 # ================================================================================================
@@ -607,14 +666,15 @@ def build_corpus(bases: list[Base], seed: int, cross: int, stacks: int,
     rows: list[dict] = []
     seen: set[tuple] = set()
 
-    def add(base: Base, name: str, response: str) -> None:
-        ident = (base.key, response)
+    def add(base: Base, name: str, response: str, kwargs: tuple[dict, ...] | None = None) -> None:
+        kwargs = base.kwargs if kwargs is None else kwargs
+        ident = (base.key, json.dumps(kwargs, sort_keys=True), response)
         if ident in seen:
             return
         seen.add(ident)
         rows.append({"key": f"{base.key}|{name}", "base": base.key, "mutation": name,
                      "prompt": base.prompt, "instruction_id_list": list(base.ids),
-                     "kwargs": [dict(kw) for kw in base.kwargs], "response": response})
+                     "kwargs": [dict(kw) for kw in kwargs], "response": response})
 
     by_id: dict[str, list[Base]] = defaultdict(list)
     for base in bases:
@@ -634,6 +694,14 @@ def build_corpus(bases: list[Base], seed: int, cross: int, stacks: int,
                 variants = {k: variants[k] for k in rng.sample(sorted(variants), 1)}
             for suffix, text in variants.items():
                 add(base, f"{name}:{suffix}", text)
+        rng = _rng(seed, base.key, "kwargs")
+        for name, kwargs in kwargs_variants(rng, base).items():
+            add(base, f"kwargs:{name}", base.response, kwargs)
+            family = rng.choice(GENERIC)
+            variants = MUTATIONS[family](_rng(seed, base.key, name, family), base.response, base)
+            if variants:
+                suffix = rng.choice(sorted(variants))
+                add(base, f"kwargs:{name}+{family}:{suffix}", variants[suffix], kwargs)
         rng = _rng(seed, base.key, "cross")
         # Cross pairing: real responses written for other prompts. Half of the donors share a
         # constraint id with this prompt (their text was aimed at the same kind of constraint).
@@ -670,47 +738,50 @@ def build_corpus(bases: list[Base], seed: int, cross: int, stacks: int,
 
 
 class LanguageStability:
-    """Whether langdetect gives one answer for a text whatever its seed (cached per text).
+    """Which texts langdetect labels the same whatever its random draws (cached per text).
 
-    langdetect averages 7 random walks. When the walks of seed 0 agree so well that the top
-    language has probability >= ``DECISIVE`` the text is taken as stable without more runs (this
-    saves most of the time: real answers are decisive); otherwise it is detected with seeds
-    1..n-1 too, and any different answer makes it unstable.
+    langdetect's answer is the average of 7 random walks ("trials") over the text's n-grams; the
+    reference never seeds them. A text counts as stable when ``trials`` independent trials (one
+    trial per seed, seeds 0..trials-1, langdetect's own trial loop) all end on the same
+    language; a single other outcome makes it unstable. This is conservative: a 7-trial average
+    can survive one dissenting trial, but one dissent in 21 means a flip is a real possibility
+    (seen: a text labelled ``hu`` by 40 seeds of the full detector came out ``en`` 11 times in
+    300 unseeded runs; its single trials disagree).
     """
 
-    DECISIVE = 0.9999
-
-    def __init__(self, seeds: int) -> None:
+    def __init__(self, trials: int) -> None:
         from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
         self.factory = DetectorFactory()
         self.factory.load_profile(PROFILES_DIRECTORY)
-        self.seeds = range(seeds)
-        self.cache: dict[str, bool] = {}
-        self.decisive = 0
+        self.trials = trials
+        self.cache: dict[str, tuple[bool, str | None]] = {}
 
-    def _detect(self, text: str, seed: int) -> tuple[str | None, float]:
-        from langdetect.lang_detect_exception import LangDetectException
-
-        self.factory.seed = seed
+    def _judge(self, text: str) -> tuple[bool, str | None]:
         detector = self.factory.create()
         detector.append(text)
-        try:
-            ranked = detector.get_probabilities()
-        except LangDetectException:
-            return None, 1.0  # no features at all: the reference's exception, every time
-        if not ranked:  # no language above langdetect's threshold: detect() says "unknown"
-            return "unknown", 0.0
-        return ranked[0].lang, ranked[0].prob
+        detector.cleaning_text()
+        grams = detector._extract_ngrams()
+        if not grams:
+            return True, None  # "No features in text": the reference's exception, every time
+        # Reuse the n-grams for every trial instead of extracting them again (most of the cost).
+        detector.cleaning_text = lambda: None
+        detector._extract_ngrams = lambda: grams
+        detector.n_trial = 1
+        winners = set()
+        for seed in range(self.trials):
+            detector.seed = seed
+            detector._detect_block()
+            probs = detector.langprob
+            winners.add(detector.langlist[max(range(len(probs)), key=probs.__getitem__)])
+            if len(winners) > 1:
+                return False, None
+        return True, winners.pop()
 
-    def stable(self, text: str) -> bool:
+    def judge(self, text: str) -> tuple[bool, str | None]:
+        """(stable, language); language None means langdetect raises (the reference: followed)."""
         if text not in self.cache:
-            first, prob = self._detect(text, 0)
-            if prob >= self.DECISIVE:
-                self.decisive += 1
-                self.cache[text] = True
-            else:
-                self.cache[text] = all(self._detect(text, s)[0] == first for s in self.seeds[1:])
+            self.cache[text] = self._judge(text)
         return self.cache[text]
 
 
@@ -723,28 +794,43 @@ def _loose_texts(response: str) -> list[str]:
 def unstable_modes(row: dict, index: int, stability: LanguageStability) -> set[str]:
     """The modes in which the reference's verdict of constraint ``index`` is not deterministic."""
     cid = row["instruction_id_list"][index]
+    kwargs = row["kwargs"][index]
     if cid == "keywords:letter_frequency":
-        letter = row["kwargs"][index].get("letter") or ""
+        letter = kwargs.get("letter") or ""
         if len(letter) != 1 or not ("a" <= letter.lower() <= "z"):
             return set(MODES)
         return set()
     if cid not in LANGDETECT_IDS:
         return set()
+    want = kwargs.get("language") if cid == "language:response_language" else "en"
 
-    def detection_matters(text: str) -> bool:
+    def outcome(text: str) -> bool | None:
+        """The reference's verdict on one text; None when it depends on langdetect's draws."""
         # The case checkers call langdetect only after the case test passed.
-        if cid == "change_case:english_capital":
-            return text.isupper()
-        if cid == "change_case:english_lowercase":
-            return text.islower()
-        return True
+        if cid == "change_case:english_capital" and not text.isupper():
+            return False
+        if cid == "change_case:english_lowercase" and not text.islower():
+            return False
+        stable, language = stability.judge(text)
+        if not stable:
+            return None
+        return language is None or language == want
 
     out = set()
     response = row["response"]
-    if response.strip() and detection_matters(response) and not stability.stable(response):
+    if response.strip() and outcome(response) is None:
         out.add("strict")
-    if any(detection_matters(t) and not stability.stable(t) for t in _loose_texts(response)):
-        out.add("loose")
+    # Loose: followed when any variant is followed, so one stably followed variant makes the
+    # verdict deterministic whatever the unstable ones do.
+    results = []
+    for text in _loose_texts(response):
+        result = outcome(text)
+        if result is True:
+            break
+        results.append(result)
+    else:
+        if None in results:
+            out.add("loose")
     return out
 
 
@@ -752,37 +838,62 @@ def unstable_modes(row: dict, index: int, stability: LanguageStability) -> set[s
 # Running both sides
 
 
-def reference_verdicts(rows: list[dict], cache: Path, jobs: int) -> tuple[list, float, bool]:
-    """The reference's [[strict], [loose]] per row; (verdicts, seconds, from_cache)."""
-    payload = "".join(json.dumps({k: r[k] for k in ("key", "prompt", "instruction_id_list",
-                                                    "kwargs", "response")},
-                                 ensure_ascii=False) + "\n" for r in rows)
-    digest = hashlib.sha256((LM_EVAL + payload).encode()).hexdigest()[:20]
-    cached = cache / "differential" / f"{digest}.json"
-    if cached.exists():
-        return json.loads(cached.read_text()), 0.0, True
-    env = setup_reference(cache)
-    lines = payload.splitlines(keepends=True)
-    size = -(-len(lines) // jobs)
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        chunks = []
-        for j in range(jobs):
-            path = tmp / f"chunk{j}.jsonl"
-            path.write_text("".join(lines[j * size:(j + 1) * size]), encoding="utf-8")
-            chunks.append((path, tmp / f"verdicts{j}.json"))
-        with ThreadPoolExecutor(jobs) as pool:
-            list(pool.map(lambda c: score_with_reference(c[0], c[1], env, nice=10), chunks))
-        verdicts = [v for _, out in chunks for v in json.loads(out.read_text())]
-    seconds = time.perf_counter() - start
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(verdicts))
-    return verdicts, seconds, False
+def _row_payload(row: dict) -> str:
+    return json.dumps({k: row[k] for k in ("key", "prompt", "instruction_id_list", "kwargs",
+                                           "response")}, ensure_ascii=False)
 
 
-def our_verdicts(rows: list[dict]) -> tuple[list, float]:
-    """Ours, ``semantics="reference"``: [[strict], [loose]] per row, or an error string."""
+def _row_digest(row: dict) -> str:
+    """What the verdicts depend on (not the key, so renaming a mutation re-runs nothing)."""
+    what = json.dumps([row["prompt"], row["instruction_id_list"], row["kwargs"], row["response"]],
+                      ensure_ascii=False)
+    return hashlib.sha256(what.encode()).hexdigest()[:24]
+
+
+def reference_verdicts(rows: list[dict], cache: Path, jobs: int) -> tuple[list, float, int]:
+    """The reference's [[strict], [loose]] per row; (verdicts, seconds, rows run now).
+
+    Verdicts are cached per row (``cache/differential/<lm-eval version>.jsonl``: digest of the
+    row -> verdicts), so a changed corpus only runs the reference on its new rows.
+    """
+    store = cache / "differential" / f"{LM_EVAL.replace('==', '-')}.jsonl"
+    known: dict[str, list] = {}
+    if store.exists():
+        for line in store.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                digest, verdict = json.loads(line)
+                known[digest] = verdict
+    payloads = [_row_payload(r) for r in rows]
+    digests = [_row_digest(r) for r in rows]
+    todo = sorted({d: p for d, p in zip(digests, payloads) if d not in known}.items())
+    seconds = 0.0
+    if todo:
+        env = setup_reference(cache)
+        jobs = max(1, min(jobs, len(todo)))
+        size = -(-len(todo) // jobs)
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            chunks = []
+            for j in range(jobs):
+                part = todo[j * size:(j + 1) * size]
+                path = tmp / f"chunk{j}.jsonl"
+                path.write_text("".join(p + "\n" for _, p in part), encoding="utf-8")
+                chunks.append((part, path, tmp / f"verdicts{j}.json"))
+            with ThreadPoolExecutor(jobs) as pool:
+                list(pool.map(lambda c: score_with_reference(c[1], c[2], env, nice=10), chunks))
+            store.parent.mkdir(parents=True, exist_ok=True)
+            with store.open("a", encoding="utf-8") as f:
+                for part, _, out in chunks:
+                    for (digest, _), verdict in zip(part, json.loads(out.read_text())):
+                        known[digest] = verdict
+                        f.write(json.dumps([digest, verdict]) + "\n")
+        seconds = time.perf_counter() - start
+    return [known[d] for d in digests], seconds, len(todo)
+
+
+def our_verdicts(rows: list[dict], semantics: str = "reference") -> tuple[list, float]:
+    """Ours: [[strict], [loose]] per row, or an error string."""
     from rich.progress import Progress
 
     from constraints.engine import score
@@ -796,7 +907,7 @@ def our_verdicts(rows: list[dict]) -> tuple[list, float]:
         for row in rows:
             try:
                 checkers = build_all(row["instruction_id_list"], row["kwargs"],
-                                     prompt=row["prompt"], semantics="reference")
+                                     prompt=row["prompt"], semantics=semantics)
                 scored = score(checkers, row["response"])
                 out.append([[v.passed for v in scored.strict], [v.passed for v in scored.loose]])
             except ConstraintError as exc:
@@ -898,8 +1009,12 @@ def main() -> int:
                         "for a prompt without the constraints the family is aimed at")
     parser.add_argument("--limit", type=int, default=0, help="only the first N base rows")
     parser.add_argument("--jobs", type=int, default=2, help="reference processes in parallel")
-    parser.add_argument("--seeds", type=int, default=5, help="langdetect seeds per text for the "
-                        "stability test")
+    parser.add_argument("--trials", type=int, default=21, help="langdetect trials per text "
+                        "for the stability test (all must agree)")
+    parser.add_argument("--semantics", choices=("reference", "corrected"), default="reference",
+                        help="our side's semantics; 'corrected' shows where (and how often) our "
+                        "fixes change the reference's verdicts, and that the harness can see a "
+                        "difference")
     parser.add_argument("--show", type=int, default=3, help="disagreements shown per id")
     parser.add_argument("--dump", type=Path, help="write every disagreement here (JSONL)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
@@ -924,18 +1039,19 @@ def main() -> int:
           f"{args.seed}, built in {t_corpus:.1f}s; by family: "
           + ", ".join(f"{k} {v}" for k, v in sorted(families.items())))
 
-    ref, ref_s, from_cache = reference_verdicts(rows, args.cache_dir, args.jobs)
-    print(f"reference ({LM_EVAL}): " + ("cached verdicts" if from_cache else
-          f"{ref_s:.0f}s wall in {args.jobs} process(es), {len(rows) / ref_s:.0f} pairs/s"))
-    ours, ours_s = our_verdicts(rows)
-    print(f"ours (semantics='reference'): {ours_s:.0f}s in 1 process, {len(rows) / ours_s:.0f} pairs/s")
+    ref, ref_s, ran = reference_verdicts(rows, args.cache_dir, args.jobs)
+    print(f"reference ({LM_EVAL}): {len(rows) - ran} pairs' verdicts cached, {ran} run now"
+          + (f" in {ref_s:.0f}s wall, {args.jobs} process(es), {ran / ref_s:.0f} pairs/s"
+             if ran else ""))
+    ours, ours_s = our_verdicts(rows, args.semantics)
+    print(f"ours (semantics={args.semantics!r}): {ours_s:.0f}s in 1 process, "
+          f"{len(rows) / ours_s:.0f} pairs/s")
     t0 = time.perf_counter()
-    stability = LanguageStability(args.seeds)
+    stability = LanguageStability(args.trials)
     tally = compare(rows, ref, ours, stability)
-    unstable = sum(1 for ok in stability.cache.values() if not ok)
-    print(f"stability test: {len(stability.cache)} texts, {stability.decisive} decisive at seed 0, "
-          f"the rest run with {args.seeds} seeds; {unstable} unstable; "
-          f"{time.perf_counter() - t0:.0f}s")
+    unstable = sum(1 for ok, _ in stability.cache.values() if not ok)
+    print(f"langdetect stability test: {len(stability.cache)} texts x up to {args.trials} "
+          f"trials, {unstable} unstable; {time.perf_counter() - t0:.0f}s")
     print_report(tally, rows, args.show)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:
