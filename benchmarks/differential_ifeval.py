@@ -72,6 +72,7 @@ class Base:
     ids: tuple[str, ...]
     kwargs: tuple[dict, ...]
     response: str
+    recorded: dict | None = None  # the conformance file's verdicts: strict, loose, unstable modes
 
     def kw(self, constraint_id: str) -> dict | None:
         """The (non-null) kwargs of the first constraint with this id, or None if absent."""
@@ -89,9 +90,13 @@ def load_bases(paths: list[Path]) -> list[Base]:
             if not line.strip():
                 continue
             row = json.loads(line)
+            recorded = None
+            if "strict" in row and "loose" in row:
+                recorded = {"strict": row["strict"], "loose": row["loose"],
+                            "unstable": row.get("reference_unstable", [])}
             bases.append(Base(f"{prefix}{row['key']}", row["prompt"],
                               tuple(row["instruction_id_list"]),
-                              tuple(kw or {} for kw in row["kwargs"]), row["response"]))
+                              tuple(kw or {} for kw in row["kwargs"]), row["response"], recorded))
     return bases
 
 
@@ -999,6 +1004,37 @@ def print_report(tally: Tally, rows: list[dict], show: int) -> None:
                   f"kwargs={d['kwargs']}\n    {_snippet(d['response'])}")
 
 
+def _recorded_check(bases: list[Base], rows: list[dict], ref: list) -> str:
+    """The live reference against the verdicts the conformance file records for the unmutated
+    responses: proof that what runs here is the reference that produced the file."""
+    recorded = {b.key: b.recorded for b in bases if b.recorded}
+    same = total = 0
+    for row, verdict in zip(rows, ref):
+        rec = recorded.get(row["base"]) if row["mutation"] == "original" else None
+        if rec is None:
+            continue
+        for m, mode in enumerate(MODES):
+            if mode not in rec["unstable"]:
+                total += 1
+                same += verdict[m] == rec[mode]
+    return (f"live reference vs the verdicts recorded in the conformance file (original responses, "
+            f"stable modes): {same}/{total} verdict lists identical")
+
+
+def _code_state() -> str:
+    """The commit our checkers come from, and whether ``constraints/`` has uncommitted edits."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "constraints"], cwd=REPO,
+                               text=True, capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "not a git checkout"
+    return f"commit {head}" + (" + uncommitted edits in constraints/" if dirty else "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0)
@@ -1043,8 +1079,9 @@ def main() -> int:
     print(f"reference ({LM_EVAL}): {len(rows) - ran} pairs' verdicts cached, {ran} run now"
           + (f" in {ref_s:.0f}s wall, {args.jobs} process(es), {ran / ref_s:.0f} pairs/s"
              if ran else ""))
+    print(_recorded_check(bases, rows, ref))
     ours, ours_s = our_verdicts(rows, args.semantics)
-    print(f"ours (semantics={args.semantics!r}): {ours_s:.0f}s in 1 process, "
+    print(f"ours (semantics={args.semantics!r}, {_code_state()}): {ours_s:.0f}s in 1 process, "
           f"{len(rows) / ours_s:.0f} pairs/s")
     t0 = time.perf_counter()
     stability = LanguageStability(args.trials)
