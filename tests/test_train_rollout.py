@@ -72,3 +72,17 @@ def test_top_p_keeps_only_the_nucleus():
     assert draws == {0, 1}  # 0.5 + 0.3 covers 0.7; tokens 2 and 3 are never drawn
     draws = {int(_sample(logp, 0.4)) for _ in range(50)}
     assert draws == {0}     # the top token always stays
+
+
+def test_sampler_draws_from_the_distribution():
+    p = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    torch.manual_seed(0)
+    draws = _sample(torch.log(p).expand(20000, 4).contiguous(), 1.0)
+    freq = torch.bincount(draws, minlength=4).double() / 20000
+    assert torch.allclose(freq, p.double(), atol=0.015)
+    # inside the nucleus, probabilities are renormalised: 0.5 : 0.3
+    torch.manual_seed(1)
+    draws = _sample(torch.log(p).expand(20000, 4).contiguous(), 0.7)
+    freq = torch.bincount(draws, minlength=4).double() / 20000
+    assert torch.allclose(freq, torch.tensor([0.625, 0.375, 0, 0], dtype=torch.double),
+                          atol=0.015)

@@ -183,3 +183,13 @@ def test_toy_preset_sits_under_explicit_settings():
     # with a model and data of their own, the preset does not apply
     mine = load_config(None, {"model": "m", "data": "d"})
     assert with_toy_preset(mine) == mine
+
+
+def test_gradient_checkpointing_changes_memory_not_results(tiny, tmp_path):
+    rows = {}
+    for gc in (False, True):
+        train(_config(tiny, tmp_path / str(gc), max_steps=2, eval_every=0, save_every=0,
+                      gradient_checkpointing=gc))
+        rows[gc] = [{k: v for k, v in r.items() if k not in TIMING_KEYS}
+                    for r in read_metrics(tmp_path / str(gc)) if not r.get("eval")]
+    assert rows[True] == rows[False]

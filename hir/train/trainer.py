@@ -208,8 +208,11 @@ class Trainer:
 
         self.model.eval()  # no dropout: rollout, old log-probs and update see the same policy
         if config.gradient_checkpointing:
-            self.model.gradient_checkpointing_enable()
-            self.model.train()  # HF applies checkpointing only in train mode
+            # HF checkpoints only in train mode, and disables the KV cache there: the model is
+            # switched to train mode for the update passes only (see step 6)
+            enable = getattr(self.model, "activation_checkpointing_enable", None) or \
+                self.model.gradient_checkpointing_enable  # the older name
+            enable()
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(self.params, lr=config.lr,
                                            betas=tuple(config.adam_betas),
@@ -316,6 +319,8 @@ class Trainer:
         # 6. update: mu epochs, each one AdamW step over all micro-batches
         t_update = time.perf_counter()
         n_tokens = d.sum_floats(float(lengths.sum()))[0]
+        if c.gradient_checkpointing:
+            self.model.train()
         loss_sum = kl_sum = clipped = grad_norm = 0.0
         for _ in range(c.update_epochs):
             self.optimizer.zero_grad(set_to_none=True)
@@ -349,6 +354,7 @@ class Trainer:
                 norm = torch.nn.utils.clip_grad_norm_(self.params, float("inf"))
             grad_norm += float(norm)
             self.optimizer.step()
+        self.model.eval()
         t_done = time.perf_counter()
 
         # metrics, summed over ranks
