@@ -6,6 +6,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from hir.instructions import ConstraintSpec, Instruction  # noqa: E402
+from hir.relabel import RelabelConfig  # noqa: E402
 from hir.train import data as datalib  # noqa: E402
 from hir.train import replay as replaylib  # noqa: E402
 from hir.train.rollout import Episode, sequence_logprobs, verify  # noqa: E402
@@ -39,6 +40,12 @@ def _episode(tok, text, group=0):
     return e
 
 
+def _build(groups, items, tok):
+    config = RelabelConfig(k=2, budget="group", semantics="corrected")
+    return replaylib.build(groups, items, tok, step=0, config=config, system=None,
+                           max_prompt_tokens=512)
+
+
 def _group(tok):
     # satisfies lowercase + river (no comma fails); satisfies nothing; satisfies everything
     return [_episode(tok, "the river is cold, so"), _episode(tok, "The Water, Fish,"),
@@ -50,9 +57,7 @@ def test_only_partial_failures_are_chosen_and_rewritten(tiny):
     group = _group(tok)
     assert [e.reward for e in group] == [0.0, 0.0, 1.0]
     items = [datalib.Item(key="a", instruction=INST)]
-    chosen = replaylib.choose([group], items, step=0, k=2, budget="group", lambda0=2.0, eta=0.05)
-    assert [(c.group, c.response) for c in chosen] == [(0, 0)]
-    [rep] = replaylib.build([group], chosen, tok, system=None, max_prompt_tokens=512)
+    [rep] = _build([group], items, tok)
     assert rep.is_replay and rep.replay_of == 0 and rep.group == 0 and rep.reward == 1.0
     assert rep.response_ids == group[0].response_ids
     assert rep.instruction.ids == ["change_case:english_lowercase", "keywords:existence"]
@@ -69,8 +74,7 @@ def test_rows_whose_constraints_cannot_be_removed_are_never_replayed(tiny):
     _, tok = tiny
     group = _group(tok)
     ifeval = datalib.Item(key="b", instruction=INST, fixed_prompt=INST.render())
-    assert not replaylib.choose([group], [ifeval], step=0, k=2, budget="group",
-                                lambda0=2.0, eta=0.05)
+    assert _build([group], [ifeval], tok) == []
 
 
 @pytest.mark.parametrize("how", ["recompute", "copy"])
@@ -78,8 +82,7 @@ def test_replay_old_logprobs(tiny, how):
     model, tok = tiny
     group = _group(tok)
     items = [datalib.Item(key="a", instruction=INST)]
-    chosen = replaylib.choose([group], items, step=0, k=2, budget="group", lambda0=2.0, eta=0.05)
-    replays = replaylib.build([group], chosen, tok, system=None, max_prompt_tokens=512)
+    replays = _build([group], items, tok)
     seqs = group + replays
     pairs = [(e.prompt_ids, e.response_ids) for e in seqs]
     lps = sequence_logprobs(model, pairs, temperature=1.0, pad_id=tok.pad_token_id,

@@ -1,7 +1,7 @@
 """Steps 3-4: choose failed rollouts to replay and turn them into successes (hindsight replay).
 
-Selection and rewriting are ``hir.select.select`` and ``hir.rewrite.hindsight``, the same code
-``hir relabel`` runs. A replay is the hindsight instruction's prompt tokens + the *same* response
+Selection, rewriting and the re-check are ``hir.relabel.relabel_indexed`` (``hir.select.select``
+then ``hir.rewrite``), the one implementation ``hir relabel`` runs too. A replay is the hindsight instruction's prompt tokens + the *same* response
 tokens, reward 1, in the group of the rollout it came from.
 
 Old-policy log-probs of a replay (the denominator of its PPO ratio), ``replay_logprobs``:
@@ -18,35 +18,37 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from hir.rewrite import hindsight
-from hir.select import Candidate, select
+from hir.relabel import Group, RelabelConfig, relabel_indexed
 
 from .data import Item, encode_prompt
 from .rollout import Episode
 
 
-def choose(groups: Sequence[Sequence[Episode]], items: Sequence[Item], *, step: int,
-           k: int, budget: str, lambda0: float, eta: float) -> list[Candidate]:
-    """Failed, partly satisfying rollouts of replayable prompts, ranked by hir.select."""
-    masks = [[e.mask for e in g] if items[i].replayable else [] for i, g in enumerate(groups)]
-    entropies = [[e.entropy for e in g] if items[i].replayable else [] for i, g in
-                 enumerate(groups)]
-    return select(masks, entropies, step=step, k=k, budget=budget, lambda0=lambda0, eta=eta)
+def build(groups: Sequence[Sequence[Episode]], items: Sequence[Item], tokenizer, *, step: int,
+          config: RelabelConfig, system: str | None, max_prompt_tokens: int) -> list[Episode]:
+    """Select, rewrite and re-check with ``hir.relabel.relabel_indexed``; one replay ``Episode``
+    per surviving candidate, in its original's group (old log-probs are filled later).
 
-
-def build(groups: Sequence[Sequence[Episode]], chosen: Sequence[Candidate], tokenizer, *,
-          system: str | None, max_prompt_tokens: int) -> list[Episode]:
-    """One replay ``Episode`` per chosen candidate (old log-probs filled later by the trainer)."""
+    Items whose constraints are baked into a fixed prompt (IFEval rows) take no part: their
+    groups are passed with no responses, so nothing of theirs is selected.
+    """
+    rl_groups, masks = [], []
+    for item, group in zip(items, groups):
+        usable = item.replayable
+        rl_groups.append(Group(id=item.key, instruction=item.instruction,
+                               responses=[e.response for e in group] if usable else [],
+                               entropies=[e.entropy for e in group] if usable else [],
+                               step=step))
+        masks.append([e.mask for e in group] if usable else [])
     out = []
-    for c in chosen:
-        src = groups[c.group][c.response]
-        rewritten = hindsight(src.instruction, src.mask.satisfied)
-        prompt_ids = encode_prompt(tokenizer, rewritten.render(), system=system,
+    for g, replay in relabel_indexed(rl_groups, step=step, config=config, masks=masks):
+        src = groups[g][replay.response_index]
+        prompt_ids = encode_prompt(tokenizer, replay.instruction.render(), system=system,
                                    max_tokens=max_prompt_tokens)
-        out.append(Episode(group=src.group, instruction=rewritten, prompt_ids=prompt_ids,
-                           response_ids=list(src.response_ids), response=src.response,
-                           reward=1.0, mask=None, entropy=src.entropy,
-                           replay_of=c.response, source=src))
+        out.append(Episode(group=src.group, instruction=replay.instruction,
+                           prompt_ids=prompt_ids, response_ids=list(src.response_ids),
+                           response=src.response, reward=replay.reward, mask=None,
+                           entropy=src.entropy, replay_of=replay.response_index, source=src))
     return out
 
 

@@ -265,7 +265,8 @@ def evaluate(model, tokenizer, items, *, config, device: torch.device, d=None) -
     counts: dict[str, float] = {}
     for it, g in zip(mine, gens):
         text = tokenizer.decode(g.response_ids, skip_special_tokens=True)
-        m = judge(it.instruction, text, mode=config.mode, semantics=config.semantics)
+        m = judge(it.instruction, text, mode=config.mode, semantics=config.semantics,
+                  prompt=it.prompt)
         ila += float(m.ila)
         cla += m.cla
         for cid, ok in zip(it.instruction.ids, m.satisfied):

@@ -7,10 +7,10 @@ One training step, top to bottom in ``Trainer.step``:
 2. Verify every response with the constraint engine (``hir.masks``): its mask of satisfied
    constraints and its reward (ILA: 1 if all hold; or CLA, the fraction, for the ``--reward cla``
    baseline).
-3. Select failed responses that satisfied some constraints (``hir.select.select``, score =
-   mean token entropy + lambda_s * CLA, lambda_s growing with the step) and rewrite each one's
-   instruction to the constraints it satisfied (``hir.rewrite.hindsight``). ``--replay none``
-   skips steps 3-4 (binary-reward RL).
+3. Select failed responses that satisfied some constraints (score = mean token entropy +
+   lambda_s * CLA, lambda_s growing with the step) and rewrite each one's instruction to the
+   constraints it satisfied, re-checked under the new prompt: ``hir.relabel.relabel_indexed``,
+   the same code as ``hir relabel``. ``--replay none`` skips steps 3-4 (binary-reward RL).
 4. Build replay samples: the hindsight prompt's tokens + the same response tokens, reward 1, in
    the group of their original. Old-policy log-probs: recomputed under the hindsight prompt
    (default) or copied from the original prompt (``--replay-logprobs copy``, the authors' choice;
@@ -42,6 +42,7 @@ from typing import Any
 import torch
 
 from hir.jsonl import dumps
+from hir.relabel import RelabelConfig
 from hir.select import lambda_at
 
 from . import advantages as adv
@@ -218,6 +219,9 @@ class Trainer:
                                            betas=tuple(config.adam_betas),
                                            weight_decay=config.weight_decay)
         self.ref = self._reference(latest)
+        self.relabel_config = RelabelConfig(k=config.replay_k, budget=config.replay_budget,
+                                            lambda0=config.lambda0, eta=config.eta,
+                                            mode=config.mode, semantics=config.semantics)
         self.stream = datalib.PromptStream(len(self.train_items), config.seed,
                                            self.state.data_epoch, self.state.data_pos)
         if latest is not None:
@@ -277,7 +281,8 @@ class Trainer:
 
         # 2. verify: masks and rewards
         for it, group in zip(items, groups):
-            checkers = it.instruction.checkers(c.semantics)  # built once per group
+            # built once per group; prompt-reading checkers see the prompt the model saw
+            checkers = it.instruction.checkers(c.semantics, prompt=it.prompt)
             for e in group:
                 verify(e, mode=c.mode, semantics=c.semantics, reward=c.reward,
                        checkers=checkers)
@@ -285,9 +290,8 @@ class Trainer:
         # 3-4. select failures, rewrite their instructions, build replays
         replays: list[Episode] = []
         if c.replay == "hir":
-            chosen = replaylib.choose(groups, items, step=step, k=c.replay_k,
-                                      budget=c.replay_budget, lambda0=c.lambda0, eta=c.eta)
-            replays = replaylib.build(groups, chosen, tok, system=c.system_prompt,
+            replays = replaylib.build(groups, items, tok, step=step, config=self.relabel_config,
+                                      system=c.system_prompt,
                                       max_prompt_tokens=c.max_prompt_tokens)
         seqs = fresh + replays
         pairs = [(e.prompt_ids, e.response_ids) for e in seqs]
