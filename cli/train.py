@@ -45,21 +45,27 @@ def train(
     replay_logprobs: Optional[str] = typer.Option(None, help="recompute (under the hindsight "
                                                   "prompt) | copy (from the original prompt)."),
     advantage: Optional[str] = typer.Option(None, help="reinforce++ | grpo."),
-    prompts_per_step: Optional[int] = typer.Option(None, "--prompts-per-step", "-B"),
-    responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m"),
+    prompts_per_step: Optional[int] = typer.Option(None, "--prompts-per-step", "-B",
+                                                   help="B: prompts per step (all processes)."),
+    responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m",
+                                                       help="m: responses sampled per prompt."),
     lr: Optional[float] = typer.Option(None, help="AdamW learning rate."),
-    temperature: Optional[float] = typer.Option(None),
-    top_p: Optional[float] = typer.Option(None),
-    max_new_tokens: Optional[int] = typer.Option(None),
+    temperature: Optional[float] = typer.Option(None, help="Sampling temperature (> 0)."),
+    top_p: Optional[float] = typer.Option(None, help="Nucleus sampling mass (1 = off)."),
+    max_new_tokens: Optional[int] = typer.Option(None, help="Longest response, in tokens."),
     update_epochs: Optional[int] = typer.Option(None, help="mu: optimizer steps per training "
                                                 "step."),
-    micro_batch_size: Optional[int] = typer.Option(None),
+    micro_batch_size: Optional[int] = typer.Option(None, help="Sequences per forward/backward "
+                                                   "(memory)."),
     kl_coef: Optional[float] = typer.Option(None, help="k3 KL weight to the initial policy."),
-    eval_every: Optional[int] = typer.Option(None),
-    save_every: Optional[int] = typer.Option(None),
+    eval_every: Optional[int] = typer.Option(None, help="Steps between held-out greedy evals "
+                                             "(0: only first and last)."),
+    save_every: Optional[int] = typer.Option(None, help="Steps between checkpoints (0: only "
+                                             "the last)."),
     device: Optional[str] = typer.Option(None, help="auto | cpu | cuda | cuda:N."),
-    gradient_checkpointing: Optional[bool] = typer.Option(None, "--gradient-checkpointing/"
-                                                          "--no-gradient-checkpointing"),
+    gradient_checkpointing: Optional[bool] = typer.Option(
+        None, "--gradient-checkpointing/--no-gradient-checkpointing",
+        help="Recompute activations in the backward pass (less memory)."),
     threads: Optional[int] = typer.Option(None, help="torch CPU threads."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or tables."),
 ) -> None:
