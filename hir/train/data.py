@@ -77,7 +77,9 @@ def parse_row(row: dict[str, Any], key: str, semantics: Semantics = "corrected")
             raise ValueError("prompt: must be a non-empty string")
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise ValueError("instruction_id_list: must be a list of strings")
-        kwargs = row.get("kwargs") or [{}] * len(ids)
+        kwargs = row.get("kwargs")
+        if kwargs is None:  # absent: no parameters (as hir check reads it)
+            kwargs = [{}] * len(ids)
         if not isinstance(kwargs, list) or len(kwargs) != len(ids):
             raise ValueError(f"kwargs: must be a list of {len(ids)} objects (index-aligned "
                              "with instruction_id_list)")
