@@ -576,6 +576,24 @@ def unicode_text(rng, text, base):
             "unicode_digits": s + " Section \u0663 and SECTION \u0662"}
 
 
+_MARKUP = ["*", "**", "***", "* ", "- ", "\n", "\n\n", " ", "  ", "\t", "[", "]", "[x]", "<<", ">>",
+           "P.S.", "p. s.", "P.P.S", "******", "```json", "```", '"', ",", ".", "!", "?", "#",
+           "SECTION 1", "Section 2", "{", "}", ":", "My answer is yes.", "\r\n", "\u00a0"]
+
+
+@mutation("fuzz")
+def fuzz(rng, text, base):
+    """Markup soup mixed with the response's own words: what no model writes on purpose, but
+    where hand-written scans that replace the reference's regexes would part ways."""
+    vocab = [m.group() for m in _words_of(text)][:200] or ["word"]
+    out = {}
+    for j in range(4):
+        n = rng.randint(5, 120)
+        out[str(j)] = "".join(rng.choice(_MARKUP) if rng.random() < 0.55 else " " + rng.choice(vocab)
+                              for _ in range(n))
+    return out
+
+
 @mutation("empty")
 def empty(rng, text, base):
     return {"empty": "", "spaces": "   ", "newline": "\n", "stars": "*", "one_word": "Yes"}
