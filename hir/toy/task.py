@@ -84,16 +84,17 @@ def _draw_length(rng: random.Random) -> dict[str, Any]:
 
 
 # id -> parameter drawer, in the order constraints are listed in a prompt. The two families whose
-# parameter must be copied into the response come last, nearest to the response: a tiny model
-# learns to retrieve a nearby token much sooner than a distant one.
+# parameter must be copied into the response come last, nearest to the response (a tiny model
+# learns to retrieve a nearby token much sooner than a distant one); the end phrase, the harder
+# of the two to learn, is the very last.
 FAMILIES: dict[str, Callable[[random.Random], dict[str, Any]]] = {
     LENGTH: _draw_length,
     LOWER: lambda rng: {},
     NO_COMMA: lambda rng: {},
     QUOTE: lambda rng: {},
     BULLETS: lambda rng: {"num_bullets": rng.choice(BULLET_COUNTS)},
-    END: lambda rng: {"end_phrase": rng.choice(END_PHRASES)},
     KEYWORD: lambda rng: {"keywords": [rng.choice(KEYWORDS)]},
+    END: lambda rng: {"end_phrase": rng.choice(END_PHRASES)},
 }
 
 
@@ -150,7 +151,7 @@ class ToyPrompt:
                                                        if self.phrasing == "short" else None)
                                         for i, k in zip(self.ids, self.kwargs)])
 
-    def checkers(self, semantics: str = "reference") -> list:
+    def checkers(self, semantics: str = "corrected") -> list:
         return self.instruction().checkers(semantics)  # type: ignore[arg-type]
 
 
