@@ -273,29 +273,30 @@ def _fast_detector_class(use_numpy: bool = True):
                     raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
                 rng = self.random
                 rng.seed(self.seed)
-                choice, gauss = rng.choice, rng.gauss
+                # random.choice(seq) is seq[rng._randbelow(len(seq))]: draw the index the same way.
+                randbelow, gauss = rng._randbelow, rng.gauss
                 table = self.word_lang_prob_map
-                langprob = np.zeros(len(self.langlist), dtype=np.float64)
+                width = len(self.langlist)
+                n, limit, conv = len(ngrams), self.ITERATION_LIMIT, self.CONV_THRESHOLD
+                langprob = np.zeros(width, dtype=np.float64)
                 for _ in range(self.n_trial):
                     prob = self._init_probability()
                     alpha = self.alpha + gauss(0.0, 1.0) * self.ALPHA_WIDTH
                     weight = alpha / self.BASE_FREQ
-                    factors: dict = {}
+                    factors: dict = {}  # n-gram -> weight + its profile row, for this trial
                     i = 0
                     while True:
-                        word = choice(ngrams)
+                        word = ngrams[randbelow(n)]
                         factor = factors.get(word)
                         if factor is None:
                             row = rows.get(word)
                             if row is None:
-                                row = rows[word] = np.array(table[word][:len(langprob)],
-                                                            dtype=np.float64)
+                                row = rows[word] = np.array(table[word][:width], dtype=np.float64)
                             factor = factors[word] = weight + row
                         prob *= factor
                         if i % 5 == 0:
                             prob /= sum(prob.tolist())
-                            if max(0.0, float(prob.max())) > self.CONV_THRESHOLD \
-                                    or i >= self.ITERATION_LIMIT:
+                            if max(0.0, float(prob.max())) > conv or i >= limit:
                                 break
                         i += 1
                     langprob += prob / self.n_trial
