@@ -38,8 +38,6 @@ import random
 import re
 import threading
 from functools import lru_cache
-from itertools import repeat
-from operator import contains, truediv
 
 __all__ = ["detect", "probabilities", "languages"]
 
@@ -87,11 +85,12 @@ class _Tables:
         self.languages = tuple(languages)
         self.freqs = tuple(freqs)
         self.n_words = tuple(n_words)
-        # divisors[k]: every language's n_words[k], the denominator of its (k+1)-gram frequencies.
-        self.divisors = tuple(tuple(counts[k] for counts in n_words) for k in range(3))
-        if not all(all(d) for d in self.divisors):
-            raise ValueError("a langdetect profile has no n-grams of some length")
-        self.vectors: dict[str, tuple[float, ...] | None] = {}
+        # by_length[k]: (freq, n_words[k]) of every language, for the (k+1)-grams' frequencies.
+        self.by_length = tuple(tuple((freq, counts[k]) for freq, counts in zip(freqs, n_words))
+                               for k in range(3))
+        # Every gram of every profile: langdetect's ``word_lang_prob_map`` keys.
+        self.known = frozenset().union(*freqs)
+        self.vectors: dict[str, tuple[float, ...]] = {}
         # str.translate table that fills itself: code point -> normalised character.
         normalize_char = self.normalize_char
 
@@ -102,20 +101,11 @@ class _Tables:
 
         self.normalised = _Normalised()
 
-    def vector(self, gram: str) -> tuple[float, ...] | None:
-        """langdetect's ``word_lang_prob_map[gram]`` (``None`` where the gram is in no profile)."""
-        try:
-            return self.vectors[gram]
-        except KeyError:
-            pass
-        counts = list(map(dict.get, self.freqs, repeat(gram), repeat(0)))
-        if not any(counts) and not any(map(contains, self.freqs, repeat(gram))):
-            result = None
-        else:
-            # langdetect: 1.0 * freq / n_words[len - 1], and 0.0 for a language without the gram
-            # (0.0 / n_words is that 0.0; n_words is never 0, _Tables checks it).
-            result = tuple(map(truediv, map(float, counts), self.divisors[len(gram) - 1]))
-        self.vectors[gram] = result
+    def vector(self, gram: str) -> tuple[float, ...]:
+        """langdetect's ``word_lang_prob_map[gram]`` for a known gram (memoized)."""
+        # langdetect: 1.0 * freq / n_words[len - 1], and 0.0 for a language without the gram.
+        result = self.vectors[gram] = tuple([1.0 * freq[gram] / n_words if gram in freq else 0.0
+                                             for freq, n_words in self.by_length[len(gram) - 1]])
         return result
 
 
@@ -138,32 +128,32 @@ def languages() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1 << 16)
-def _word_grams(word: str, tail: bool) -> tuple[tuple[float, ...], ...]:
-    """The profile vectors of the n-grams langdetect extracts from one normalised word.
+def _word_grams(word: str, tail: bool) -> tuple[str, ...]:
+    """The n-grams langdetect extracts from one normalised word (those in some profile).
 
-    ``tail``: the word is followed by a space, which adds the grams "c " and " c "/"bc ".
+    The buffer is the last three characters of " " + word read so far; a character emits
+    nothing when it and the one before it are upper case (langdetect's ``capitalword``).
+    ``tail``: the word is followed by a space, which emits "c " and " c " (one letter) or "bc ".
     """
-    tables = _get_tables()
-    vector = tables.vector
+    known = _get_tables().known
     out = []
     buffer = " " + word
     previous_upper = False  # the buffer starts with a space, which is not upper case
     for end in range(2, len(buffer) + 1):
         upper = buffer[end - 1].isupper()
-        if not (upper and previous_upper):  # langdetect's capitalword: skip this character
+        if not (upper and previous_upper):
             for n in (1, 2, 3):
                 if end < n:
                     break
-                v = vector(buffer[end - n:end])
-                if v is not None:
-                    out.append(v)
+                gram = buffer[end - n:end]
+                if gram in known:
+                    out.append(gram)
         previous_upper = upper
     if tail:
         last = buffer[-2:] + " "
         for gram in (last[-2:], last):
-            v = vector(gram)
-            if v is not None:
-                out.append(v)
+            if gram in known:
+                out.append(gram)
     return tuple(out)
 
 
@@ -187,11 +177,12 @@ def _prepared(text: str) -> str:
     return text
 
 
-def _ngrams(text: str) -> list[tuple[float, ...]]:
+def _ngrams(text: str) -> list[str]:
+    """langdetect's ``_extract_ngrams()`` after ``append(text)`` and ``cleaning_text()``."""
     normalised = _prepared(text).translate(_get_tables().normalised)
     words = normalised.split(" ")
     last = len(words) - 1
-    out: list[tuple[float, ...]] = []
+    out: list[str] = []
     for i, word in enumerate(words):
         if word:
             out.extend(_word_grams(word, i < last))
@@ -199,33 +190,43 @@ def _ngrams(text: str) -> list[tuple[float, ...]]:
 
 
 def _language_probabilities(ngrams: list, seed: int | None) -> list[float]:
-    """langdetect's ``_detect_block`` sampling loop, float for float."""
-    n = len(languages())
+    """langdetect's ``_detect_block`` sampling loop, float for float.
+
+    langdetect normalises (``p / sum``) after update 0 and after every fifth update after it,
+    and stops when the largest normalised probability exceeds 0.99999 (or after update 1000).
+    Here the division by the sum is carried into the next block's comprehension,
+    ``p / total * (weight + a) * ...``, which is the same sequence of operations on each element;
+    the convergence test uses ``max(prob) / total``, which equals the largest ``p / total``
+    because correctly rounded division by a positive number preserves order.
+    """
+    tables = _get_tables()
+    n = len(tables.languages)
     rng = random.Random()
     rng.seed(seed)
     choice = rng.choice
+    cached, vector = tables.vectors.get, tables.vector  # a gram's vector, built when first drawn
+    start = 1.0 / n
     langprob = [0.0] * n
     for _ in range(_N_TRIAL):
-        prob = [1.0 / n] * n
         alpha = _ALPHA + rng.gauss(0.0, 1.0) * _ALPHA_WIDTH
         weight = alpha / _BASE_FREQ
-        # Update 0, then normalise (langdetect checks after every i % 5 == 0 update).
-        v = choice(ngrams)
-        prob = [p * (weight + a) for p, a in zip(prob, v)]
+        v = cached(g := choice(ngrams)) or vector(g)
+        prob = [start * (weight + a) for a in v]  # update 0
         i = 0
         while True:
-            total = sum(prob)
-            prob = [p / total for p in prob]
-            top = max(prob)
-            if (top if top > 0.0 else 0.0) > _CONV_THRESHOLD or i >= _ITERATION_LIMIT:
+            total = sum(prob)  # builtin sum, left to right in language order, like langdetect
+            if max(prob) / total > _CONV_THRESHOLD or i >= _ITERATION_LIMIT:
                 break
-            # Updates i+1 .. i+5, each element multiplied factor by factor in draw order.
-            v1, v2, v3, v4, v5 = choice(ngrams), choice(ngrams), choice(ngrams), choice(ngrams), \
-                choice(ngrams)
-            prob = [p * (weight + a) * (weight + b) * (weight + c) * (weight + d) * (weight + e)
-                    for p, a, b, c, d, e in zip(prob, v1, v2, v3, v4, v5)]
+            # Updates i+1 .. i+5: each element multiplied factor by factor in draw order.
+            v1 = cached(g := choice(ngrams)) or vector(g)
+            v2 = cached(g := choice(ngrams)) or vector(g)
+            v3 = cached(g := choice(ngrams)) or vector(g)
+            v4 = cached(g := choice(ngrams)) or vector(g)
+            v5 = cached(g := choice(ngrams)) or vector(g)
+            prob = [p / total * (weight + a) * (weight + b) * (weight + c) * (weight + d)
+                    * (weight + e) for p, a, b, c, d, e in zip(prob, v1, v2, v3, v4, v5)]
             i += 5
-        langprob = [total_p + p / _N_TRIAL for total_p, p in zip(langprob, prob)]
+        langprob = [acc + p / total / _N_TRIAL for acc, p in zip(langprob, prob)]
     return langprob
 
 
