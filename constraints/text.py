@@ -295,8 +295,12 @@ def _fast_detector_class(use_numpy: bool = True):
                             factor = factors[word] = weight + row
                         prob *= factor
                         if i % 5 == 0:
-                            prob /= sum(prob.tolist())
-                            if max(0.0, float(prob.max())) > conv or i >= limit:
+                            values = prob.tolist()
+                            total = sum(values)  # left to right, as langdetect sums
+                            prob /= total
+                            # max(p / total) == max(p) / total: division by a positive number
+                            # is monotonic in IEEE arithmetic.
+                            if max(0.0, max(values) / total) > conv or i >= limit:
                                 break
                         i += 1
                     langprob += prob / self.n_trial
