@@ -2,7 +2,7 @@
 
 A standard ``LlamaForCausalLM`` (so the trainer handles it exactly like a hub model: generate with a
 KV cache, save_pretrained, from_pretrained), small enough that RL on two CPU cores takes minutes:
-about 0.3M parameters at the defaults, most of them in the (tied) word embedding.
+about 0.26M parameters at the defaults, most of them in the (tied) word embedding.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from .task import ToyPrompt, demonstration, prompt_text
 
 @dataclass(frozen=True)
 class WarmupConfig:
-    steps: int = 300
+    steps: int = 600
     batch_size: int = 32
     lr: float = 3e-3
     warmup_steps: int = 20
