@@ -30,7 +30,8 @@ The reference's verdicts are cached per pair under ``--cache-dir``, so a second 
 reference on pairs it has not seen (new mutations, another ``--seed``). Output: a table of agreement per instruction id
 and mode, the disagreements per mutation, and the first ``--show`` disagreements of each id
 (key, mutation, expected, got, snippet). ``--dump`` writes every disagreement as JSONL. The exit
-status is 1 when any stable verdict disagrees.
+status is 1 when any stable verdict disagrees, a pair cannot be scored by us, or our seeded
+language detection differs from langdetect's.
 """
 
 from __future__ import annotations
@@ -581,6 +582,42 @@ _MARKUP = ["*", "**", "***", "* ", "- ", "\n", "\n\n", " ", "  ", "\t", "[", "]"
            "SECTION 1", "Section 2", "{", "}", ":", "My answer is yes.", "\r\n", "\u00a0"]
 
 
+_PUNKT_EDGES = [
+    "Dr. Smith met Mr. Jones at 5 p.m. on Jan. 3.", "It costs $3.50, i.e. less than 4 U.S. dollars.",
+    "J. R. R. Tolkien wrote it... Then what?! Nobody knew.", '"Stop." she said. "Now!"',
+    "See fig. 2 (and sec. 4.1). ok then.", "1. First item\n2. Second item", "e.g. this one; etc. etc.",
+    "Wait... what", "The U.S.A. IS HUGE. I'M SURE THAT'S TRUE.", "DON'T STOP -- CAN'T STOP!!",
+    "Visit www.example.com or mail a.b@example.org today.", "no capital here. and here? yes!",
+    "He said 'hi.' Then left.", "Items: A.B.C. and so on. Done.", "3.14159 is pi. 2.71 is e.",
+]
+
+
+@mutation("punkt")
+def punkt_edges(rng, text, base):
+    """Sentence and word-token edges (abbreviations, initials, decimals, quotes, ellipses,
+    all-caps contractions) for the Punkt sentence count and ``word_tokenize``."""
+    cuts = _sentence_cuts(text)
+    out = {}
+    for j in range(3):
+        at = rng.choice([0] + cuts)
+        edge = rng.choice(_PUNKT_EDGES)
+        out[str(j)] = text[:at] + (" " if at else "") + edge + " " + text[at:]
+    out["all"] = text + "\n\n" + " ".join(_PUNKT_EDGES)
+    out["upper_all"] = (text + " " + " ".join(_PUNKT_EDGES)).upper()
+    return out
+
+
+@mutation("long")
+def long_text(rng, text, base):
+    """Past langdetect's 10,000-character cut and the analyses' caches: long responses."""
+    s = text.strip() or "word"
+    reps = -(-12000 // (len(s) + 2))
+    english = "This sentence is written in plain English so that the start of the text is English. "
+    return {"repeated": "\n\n".join([s] * reps),
+            "english_then": english * (10000 // len(english) + 1) + "\n\n" + s,
+            "then_english": s + "\n\n" + english * (12000 // len(english))}
+
+
 @mutation("fuzz")
 def fuzz(rng, text, base):
     """Markup soup mixed with the response's own words: what no model writes on purpose, but
@@ -627,6 +664,9 @@ AIMED_AT = {
     "title": ["detectable_format:title"],
     "constrained": ["detectable_format:constrained_response"],
     "language": ["language:response_language"],
+    "punkt": ["length_constraints:number_sentences", "change_case:capital_word_frequency"],
+    "long": ["language:response_language", "length_constraints:number_words",
+             "change_case:english_capital", "change_case:english_lowercase"],
     "unicode": ["detectable_format:number_bullet_lists", "change_case:english_capital",
                 "change_case:english_lowercase", "length_constraints:number_words",
                 "detectable_format:multiple_sections", "detectable_format:number_highlighted_sections"],
@@ -800,6 +840,18 @@ class LanguageStability:
             if len(winners) > 1:
                 return False, None
         return True, winners.pop()
+
+    def seeded(self, text: str, seed: int) -> str | None:
+        """langdetect's own full detection (7 trials) with a fixed seed; None when it raises."""
+        from langdetect.lang_detect_exception import LangDetectException
+
+        self.factory.seed = seed
+        detector = self.factory.create()
+        detector.append(text)
+        try:
+            return detector.detect()
+        except LangDetectException:
+            return None
 
     def judge(self, text: str) -> tuple[bool, str | None]:
         """(stable, language); language None means langdetect raises (the reference: followed)."""
@@ -1039,6 +1091,22 @@ def _recorded_check(bases: list[Base], rows: list[dict], ref: list) -> str:
             f"stable modes): {same}/{total} verdict lists identical")
 
 
+def _seeded_detection_check(stability: LanguageStability) -> tuple[str, bool]:
+    """Our ``detect_language`` against langdetect itself with the same seed, on every text whose
+    language mattered (stable or not): the verdicts of unstable texts are excluded above, but
+    ours must still be langdetect's answer for our seed, exactly."""
+    from constraints.text import LANGDETECT_SEED, detect_language
+
+    texts = sorted(stability.cache)
+    wrong = [t for t in texts if detect_language(t) != stability.seeded(t, LANGDETECT_SEED)]
+    line = (f"constraints.text.detect_language vs langdetect seeded {LANGDETECT_SEED}: "
+            f"{len(texts) - len(wrong)}/{len(texts)} texts identical")
+    for t in wrong[:3]:
+        line += (f"\n  differs: ours {detect_language(t)!r}, langdetect "
+                 f"{stability.seeded(t, LANGDETECT_SEED)!r} on {_snippet(t)}")
+    return line, not wrong
+
+
 def _code_state() -> str:
     """The commit our checkers come from, and whether ``constraints/`` has uncommitted edits."""
     import subprocess
@@ -1107,13 +1175,15 @@ def main() -> int:
     unstable = sum(1 for ok, _ in stability.cache.values() if not ok)
     print(f"langdetect stability test: {len(stability.cache)} texts x up to {args.trials} "
           f"trials, {unstable} unstable; {time.perf_counter() - t0:.0f}s")
+    detection, detection_ok = _seeded_detection_check(stability)
+    print(detection)
     print_report(tally, rows, args.show)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:
             for d in tally.disagreements:
                 f.write(json.dumps(d, ensure_ascii=False) + "\n")
         print(f"\n{len(tally.disagreements)} disagreement(s) written to {args.dump}")
-    return 1 if tally.disagreements or tally.errors else 0
+    return 1 if tally.disagreements or tally.errors or not detection_ok else 0
 
 
 if __name__ == "__main__":
