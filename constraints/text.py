@@ -319,7 +319,7 @@ class _LazyProfiles(Mapping):
 
     def __init__(self, profiles: list[tuple[dict, list]], width: int) -> None:
         self._profiles = profiles
-        self._width = width
+        self._padding = [0.0] * (width - len(profiles))  # slots of skipped directory entries
         self._keys = set().union(*(freq.keys() for freq, _ in profiles))
         self._rows: dict[str, list[float]] = {}
 
@@ -331,13 +331,12 @@ class _LazyProfiles(Mapping):
         if row is None:
             if word not in self._keys:
                 raise KeyError(word)
-            row = [0.0] * self._width
-            length = len(word)
-            if 1 <= length <= 3:
-                for index, (freq, n_words) in enumerate(self._profiles):
-                    count = freq.get(word)
-                    if count is not None:
-                        row[index] = 1.0 * count / n_words[length - 1]
+            n = len(word) - 1
+            if 0 <= n <= 2:
+                row = [0.0 if (count := freq.get(word)) is None else 1.0 * count / n_words[n]
+                       for freq, n_words in self._profiles] + self._padding
+            else:  # langdetect keeps longer n-grams as all-zero rows
+                row = [0.0] * (len(self._profiles) + len(self._padding))
             self._rows[word] = row
         return row
 
