@@ -28,7 +28,9 @@ from functools import lru_cache
 # keeps their import cost out of the first verdict. Their data is never loaded from NLTK.
 from nltk.tokenize import RegexpTokenizer
 from nltk.tokenize.destructive import NLTKWordTokenizer
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+from nltk.tokenize import punkt as _punkt_module
+from nltk.tokenize.punkt import (PunktLanguageVars, PunktParameters, PunktSentenceTokenizer,
+                                 PunktToken)
 
 __all__ = [
     "words", "count_words", "sentences", "count_sentences", "word_tokenize",
@@ -95,7 +97,35 @@ def _punkt_tokenizer():
     for word_type, flags in model.ortho_context.items():
         params.ortho_context[word_type] = flags
     # PunktSentenceTokenizer treats a PunktParameters "train_text" as ready-made parameters.
-    return PunktSentenceTokenizer(params)
+    return PunktSentenceTokenizer(params, lang_vars=_UntimedLanguageVars(), token_cls=_UntimedToken)
+
+
+class _UntimedLanguageVars(PunktLanguageVars):
+    """NLTK's English Punkt conventions, with its compiled patterns called without NLTK's
+    wall-clock timeout (see ``_untimed``): the same patterns, so the same splits."""
+
+    re_boundary_realignment = _untimed(PunktLanguageVars.re_boundary_realignment)
+
+    def _word_tokenizer_re(self):
+        return _untimed(super()._word_tokenizer_re())
+
+    def period_context_re(self):
+        return _untimed(super().period_context_re())
+
+
+class _UntimedToken(PunktToken):
+    """NLTK's Punkt token, its patterns called without NLTK's wall-clock timeout."""
+
+    __slots__ = ()
+    _RE_ELLIPSIS = _untimed(PunktToken._RE_ELLIPSIS)
+    _RE_NUMERIC = _untimed(PunktToken._RE_NUMERIC)
+    _RE_INITIAL = _untimed(PunktToken._RE_INITIAL)
+    _RE_ALPHA = _untimed(PunktToken._RE_ALPHA)
+    _NON_PUNCT = _untimed(_punkt_module._re_non_punct)
+
+    @property
+    def is_non_punct(self):
+        return self._NON_PUNCT.search(self.type)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

@@ -146,3 +146,15 @@ def test_our_detector_equals_langdetects_own_exactly(use_numpy):
             continue
         got = [(lang.lang, float(lang.prob)) for lang in ours.get_probabilities()]
         assert got == expected, text
+
+
+def test_untimed_punkt_splits_like_stock_nltk_punkt():
+    # Our Punkt calls NLTK's compiled patterns without its wall-clock timeout; the splits must be
+    # those of NLTK's stock tokenizer on the same parameters.
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    stock = PunktSentenceTokenizer(T._punkt_tokenizer()._params)
+    texts = TEXTS + ['Wait... !" he said. "Really?!" Yes.', "Results:\n\n!?! Done. 3.14 is pi.",
+                     "U.S.A. is big. A. B. Smith came. ...and then? (Yes.) [No.] 'Maybe.'"]
+    for text in texts:
+        assert list(T.sentences(text)) == stock.tokenize(text), text
