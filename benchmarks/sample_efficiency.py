@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("runs/sample_efficiency"))
     args = ap.parse_args(argv)
     n_seeds = args.seeds or (3 if args.quick else 5)
-    steps = args.steps or (40 if args.quick else 60)
-    eval_every = args.eval_every or (4 if args.quick else 3)
+    steps = args.steps or (30 if args.quick else 60)
+    eval_every = args.eval_every or 3
     eval_prompts = args.eval_prompts or (100 if args.quick else 200)
 
     import torch

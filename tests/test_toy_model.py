@@ -76,3 +76,30 @@ def test_warmup_reduces_the_loss(toy):
     # the demonstrations are imperfect by design, as measured by the real checkers
     assert 0.2 < result.satisfied_rate < 0.8
     assert result.all_satisfied_rate < result.satisfied_rate
+
+
+def test_default_setup_is_deterministic_and_gives_instructions(tmp_path):
+    from hir.instructions import Instruction
+    from hir.toy import ToyConfig, ToySetup, default_setup, save_setup
+
+    toy = ToyConfig(task=ToyTaskConfig(n_train=40, n_eval=8), model=SMALL,
+                    warmup=WarmupConfig(steps=3, batch_size=4, n_demos=12, warmup_steps=1))
+    a = default_setup(seed=3, toy=toy)
+    b = default_setup(seed=3, toy=toy)
+    assert isinstance(a, ToySetup)
+    model, tok, train, held_out = a
+    assert len(train) == 40 and len(held_out) == 8
+    assert all(isinstance(i, Instruction) for i in train + held_out)
+    assert [i.render() for i in train] == [i.render() for i in b.train_instructions]
+    for p, q in zip(a.model.parameters(), b.model.parameters()):
+        assert torch.equal(p, q)
+    assert not model.training
+    model_dir, train_path, eval_path = save_setup(a, tmp_path)
+    from transformers import AutoModelForCausalLM
+
+    again = AutoModelForCausalLM.from_pretrained(model_dir)
+    ids = torch.tensor([tok(held_out[0].render(), add_special_tokens=False)["input_ids"]])
+    assert torch.allclose(again(input_ids=ids).logits, model(input_ids=ids).logits, atol=1e-5)
+    import json
+    rows = [json.loads(line) for line in open(train_path, encoding="utf-8")]
+    assert [Instruction.model_validate(r["instruction"]) for r in rows] == train
