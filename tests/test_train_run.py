@@ -69,6 +69,9 @@ def test_resume_reproduces_the_uninterrupted_run(tiny, tmp_path):
     train(part)
     resumed = train(load_config(None, {"max_steps": 4}), resume=tmp_path / "part")
     assert resumed.steps == 4
+    for mine, theirs in ((resumed.before, full.before), (resumed.after, full.after)):
+        assert (mine.ila, mine.cla, mine.by_id, mine.counts) == \
+            (theirs.ila, theirs.cla, theirs.by_id, theirs.counts)
 
     def strip(rows):
         return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in rows]

@@ -245,7 +245,14 @@ class EvalResult:
 
     def row(self) -> dict:
         return {"eval_ila": self.ila, "eval_cla": self.cla, "eval_n": self.n,
-                "eval_by_id": dict(sorted(self.by_id.items()))}
+                "eval_by_id": dict(sorted(self.by_id.items())),
+                "eval_n_by_id": dict(sorted(self.counts.items()))}
+
+    @classmethod
+    def from_row(cls, row: dict) -> "EvalResult":
+        return cls(n=row["eval_n"], ila=row["eval_ila"], cla=row["eval_cla"],
+                   by_id=dict(row["eval_by_id"]), counts=dict(row.get("eval_n_by_id", {})),
+                   seconds=row.get("eval_seconds", 0.0))
 
 
 def evaluate(model, tokenizer, items, *, config, device: torch.device, d=None) -> EvalResult:

@@ -52,7 +52,7 @@ from . import replay as replaylib
 from .config import TrainConfig, load_saved
 from .distributed import Dist, all_reduce_grads, setup as setup_dist, teardown
 from .loss import ppo_loss
-from .metrics import RunLog
+from .metrics import RunLog, read_metrics
 from .rollout import Episode, EvalResult, _bf16, evaluate, forward_logprobs, generate, \
     sequence_logprobs, verify
 
@@ -434,10 +434,15 @@ class Trainer:
 
     def run(self, on_step=None) -> TrainResult:
         c = self.config
-        before = None
+        before = after = None
         if self.eval_items and self.resumed_from is None:
             _, before = self.eval_row()
-        after = before
+            after = before
+        elif self.eval_items:  # resumed: the run's own first and latest evals so far
+            evals = [r for r in read_metrics(self.run_dir) if r.get("eval")] \
+                if self.d.main else []
+            if evals:
+                before, after = EvalResult.from_row(evals[0]), EvalResult.from_row(evals[-1])
         evaluated_at = self.state.step
         while self.state.step < c.max_steps:
             row = self.step()
