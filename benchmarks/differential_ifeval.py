@@ -673,6 +673,15 @@ AIMED_AT = {
 }
 
 
+# The kwargs keys of the Hugging Face ``google/IFEval`` schema.
+PADDED_KEYS = ("num_highlights", "relation", "num_words", "num_placeholders", "prompt_to_repeat",
+               "num_paragraphs", "nth_paragraph", "first_word", "postscript_marker",
+               "num_sentences", "keyword", "frequency", "keywords", "forbidden_words",
+               "num_bullets", "section_spliter", "num_sections", "capital_relation",
+               "capital_frequency", "end_phrase", "language", "let_relation", "letter",
+               "let_frequency")
+
+
 def kwargs_variants(rng: random.Random, base: Base) -> dict[str, tuple[dict, ...]]:
     """The prompt's own constraints with edited parameters (relations flipped, other markers,
     splitters, letters and phrases): real responses judged against nearby constraints."""
@@ -706,6 +715,8 @@ def kwargs_variants(rng: random.Random, base: Base) -> dict[str, tuple[dict, ...
             edit("keywords_title", i, keywords=[k.title() for k in kw["keywords"]])
         if cid == "language:response_language":
             edit("language_en", i, language="en")
+        # The Hugging Face copy of IFEval pads every kwargs object to one schema with nulls.
+        edit("null_padded", i, **{key: None for key in PADDED_KEYS if key not in kw})
         for key in ("num_words", "num_sentences", "num_highlights", "num_bullets",
                     "num_placeholders", "num_sections", "frequency", "let_frequency",
                     "capital_frequency"):
