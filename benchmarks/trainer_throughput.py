@@ -172,7 +172,8 @@ def main() -> None:
         cells = [f"{r[key]:.1f}" if key in r else "-" for r in results.values()]
         print(f"{key:28}" + "".join(f"{c:>24}" for c in cells))
     if trl is not None:
-        ratio = results["hir (replay none, grpo)"]["end-to-end tokens/s"] / trl["end-to-end tokens/s"]
+        ours = results["hir (replay none, grpo)"]["end-to-end tokens/s"]
+        ratio = ours / trl["end-to-end tokens/s"]
         print(f"\nend-to-end generated tokens/s, ours / TRL: {ratio:.2f}x")
 
 

@@ -188,7 +188,7 @@ def plot(
                                               "(default: directory names)."),
     title: Optional[str] = typer.Option(None),
 ) -> None:
-    """Plot held-out success (ILA solid, CLA dashed) against generated rollouts, one line per run."""
+    """Plot held-out success (ILA solid, CLA dashed) against generated rollouts, one line a run."""
     from hir.train.plot import plot_runs
 
     err = Console(stderr=True, highlight=False)

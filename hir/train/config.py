@@ -25,7 +25,8 @@ class TrainConfig(BaseModel):
                               "None = the built-in toy model (hir.toy), SFT-warmed")
     data: str | None = Field(None, description="training JSONL (instruction form or IFEval rows); "
                              "None = the built-in toy task")
-    eval_data: str | None = Field(None, description="held-out JSONL; None = split off eval_fraction")
+    eval_data: str | None = Field(None, description="held-out JSONL; None = split off "
+                                  "eval_fraction")
     eval_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     eval_max_prompts: int = Field(200, ge=0, description="cap on held-out prompts evaluated")
     output_dir: str = "runs/hir"

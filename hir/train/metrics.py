@@ -1,4 +1,4 @@
-"""Run outputs: ``metrics.jsonl`` (one row per step, plus eval rows), ``samples.jsonl``, TensorBoard.
+"""Run outputs: ``metrics.jsonl`` (a row per step, plus eval rows), ``samples.jsonl``, TensorBoard.
 
 Every metrics row has ``step`` and ``rollouts`` (cumulative fresh responses generated, the x axis
 of sample-efficiency plots). Train rows carry the step's statistics; eval rows (``"eval": true``)

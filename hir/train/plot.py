@@ -15,7 +15,7 @@ def eval_curve(run_dir: str | Path, key: str = "eval_ila") -> tuple[list[int], l
 
 def plot_runs(run_dirs: Sequence[str | Path], output: str | Path, *,
               labels: Sequence[str] | None = None, title: str | None = None) -> Path:
-    """Draw eval ILA (solid) and CLA (dashed) against rollouts for each run; returns the PNG path."""
+    """Eval ILA (solid) and CLA (dashed) against rollouts for each run; returns the PNG path."""
     import matplotlib
     matplotlib.use("Agg")  # files only: never needs a display
     import matplotlib.pyplot as plt

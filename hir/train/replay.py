@@ -1,8 +1,9 @@
 """Steps 3-4: choose failed rollouts to replay and turn them into successes (hindsight replay).
 
 Selection, rewriting and the re-check are ``hir.relabel.relabel_indexed`` (``hir.select.select``
-then ``hir.rewrite``), the one implementation ``hir relabel`` runs too. A replay is the hindsight instruction's prompt tokens + the *same* response
-tokens, reward 1, in the group of the rollout it came from.
+then ``hir.rewrite``), the one implementation ``hir relabel`` runs too. A replay is the
+hindsight instruction's prompt tokens + the *same* response tokens, reward 1, in the group of
+the rollout it came from.
 
 Old-policy log-probs of a replay (the denominator of its PPO ratio), ``replay_logprobs``:
 
@@ -43,10 +44,10 @@ def build(groups: Sequence[Sequence[Episode]], items: Sequence[Item], tokenizer,
     out = []
     for g, replay in relabel_indexed(rl_groups, step=step, config=config, masks=masks):
         src = groups[g][replay.response_index]
-        prompt_ids = encode_prompt(tokenizer, replay.instruction.render(), system=system,
-                                   max_tokens=max_prompt_tokens)
+        text = replay.instruction.render()
+        prompt_ids = encode_prompt(tokenizer, text, system=system, max_tokens=max_prompt_tokens)
         out.append(Episode(group=src.group, instruction=replay.instruction,
-                           prompt_ids=prompt_ids, response_ids=list(src.response_ids),
+                           prompt_ids=prompt_ids, prompt=text, response_ids=list(src.response_ids),
                            response=src.response, reward=replay.reward, mask=None,
                            entropy=src.entropy, replay_of=replay.response_index, source=src))
     return out

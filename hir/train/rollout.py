@@ -34,6 +34,7 @@ class Episode:
     prompt_ids: list[int]
     response_ids: list[int]
     response: str
+    prompt: str = ""                 # the prompt text (before the chat template)
     reward: float = 0.0
     mask: Mask | None = None
     entropy: float | None = None     # mean token entropy at sampling time

@@ -274,6 +274,7 @@ class Trainer:
             grp = j // m
             fresh.append(Episode(
                 group=grp, instruction=items[grp].instruction, prompt_ids=prompts[grp],
+                prompt=items[grp].prompt,
                 response_ids=g.response_ids,
                 response=tok.decode(g.response_ids, skip_special_tokens=True),
                 entropy=sum(g.entropies) / len(g.entropies), logprobs=g.logprobs))
@@ -477,8 +478,8 @@ def _pad(rows, width: int, device) -> torch.Tensor:
 def _sample_row(step: int, src: Episode, replay: Episode | None) -> dict:
     return {
         "step": step, "kind": "replay" if replay is not None else "rollout",
-        "prompt": src.instruction.render(),
-        "hindsight_prompt": replay.instruction.render() if replay is not None else None,
+        "prompt": src.prompt,
+        "hindsight_prompt": replay.prompt if replay is not None else None,
         "response": src.response, "reward": src.reward,
         "ids": src.instruction.ids, "mask": list(src.mask.satisfied),
         "explanations": [v.explanation for v in src.mask.verdicts],
