@@ -196,3 +196,16 @@ def test_gradient_checkpointing_changes_memory_not_results(tiny, tmp_path):
         rows[gc] = [{k: v for k, v in r.items() if k not in TIMING_KEYS}
                     for r in read_metrics(tmp_path / str(gc)) if not r.get("eval")]
     assert rows[True] == rows[False]
+
+
+def test_cli_start_up_stays_torch_free():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, cli.main; assert 'train' in [c.name or c.callback.__name__ "
+            "for c in cli.main.app.registered_commands]; "
+            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
