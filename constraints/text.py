@@ -19,6 +19,7 @@ All results are immutable (tuples, ints, strings) so the cache cannot be corrupt
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from collections.abc import Mapping
@@ -207,7 +208,8 @@ def _fast_detector_class(use_numpy: bool = True):
 
     normalized = Normalized()
     rows: dict = {}
-    known = _language_factory().word_lang_prob_map  # FastDetector only serves this factory
+    factory = _language_factory()  # FastDetector only serves this factory
+    known = factory.word_lang_prob_map
 
     @lru_cache(maxsize=1 << 16)
     def word_grams(word: str, space_follows: bool) -> tuple[str, ...]:
@@ -231,6 +233,79 @@ def _fast_detector_class(use_numpy: bool = True):
                     out.append(gram)
         return tuple(out)
 
+    def ngrams_of(words: tuple[str, ...], closed: bool) -> list[str]:
+        """NGram.add_char / NGram.get over the text, word by word: every word but the last is
+        followed by a space; the last one too when the text ends with a separator (``closed``)."""
+        out: list[str] = []
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            out.extend(word_grams(word, i < last or closed))
+        return out
+
+    # Detector's constants, read once.
+    alpha_width, base_freq = Detector.ALPHA_WIDTH, Detector.BASE_FREQ
+    limit, conv = Detector.ITERATION_LIMIT, Detector.CONV_THRESHOLD
+
+    def sample(ngrams: list[str], seed, alpha: float, n_trial: int, prior) -> list[float]:
+        """Detector._detect_block's sampling, the same random draws in the same order and the same
+        operations on every element; returns ``langprob``."""
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        rng = random.Random()
+        rng.seed(seed)
+        # random.choice(seq) is seq[rng._randbelow(len(seq))]: draw the index the same way.
+        randbelow, gauss = rng._randbelow, rng.gauss
+        width = len(factory.langlist)
+        n = len(ngrams)
+        if np is None:
+            langprob = [0.0] * width
+            for _ in range(n_trial):
+                prob = list(prior) if prior is not None else [1.0 / width] * width
+                weight = (alpha + gauss(0.0, 1.0) * alpha_width) / base_freq
+                i = 0
+                while True:
+                    row = known[ngrams[randbelow(n)]]
+                    prob = [p * (weight + q) for p, q in zip(prob, row)]
+                    if i % 5 == 0:
+                        total = sum(prob)
+                        prob = [p / total for p in prob]
+                        if max(0.0, max(prob)) > conv or i >= limit:
+                            break
+                    i += 1
+                langprob = [acc + p / n_trial for acc, p in zip(langprob, prob)]
+            return langprob
+        langprob_a = np.zeros(width, dtype=np.float64)
+        for _ in range(n_trial):
+            prob_a = (np.array(prior, dtype=np.float64) if prior is not None
+                      else np.full(width, 1.0 / width, dtype=np.float64))
+            weight = (alpha + gauss(0.0, 1.0) * alpha_width) / base_freq
+            factors: dict = {}  # n-gram -> weight + its profile row, for this trial
+            i = 0
+            while True:
+                word = ngrams[randbelow(n)]
+                factor = factors.get(word)
+                if factor is None:
+                    row = rows.get(word)
+                    if row is None:
+                        row = rows[word] = np.array(known[word][:width], dtype=np.float64)
+                    factor = factors[word] = weight + row
+                prob_a *= factor
+                if i % 5 == 0:
+                    values = prob_a.tolist()
+                    total = sum(values)  # left to right, as langdetect sums
+                    prob_a /= total
+                    # max(p / total) == max(p) / total: division by a positive number is
+                    # monotonic in IEEE arithmetic.
+                    if max(0.0, max(values) / total) > conv or i >= limit:
+                        break
+                i += 1
+            langprob_a += prob_a / n_trial
+        return langprob_a.tolist()
+
+    @lru_cache(maxsize=1024)
+    def sampled(words: tuple[str, ...], closed: bool, seed, alpha: float, n_trial: int):
+        return tuple(sample(ngrams_of(words, closed), seed, alpha, n_trial, None))
+
     class FastDetector(Detector):
         def append(self, text: str) -> None:
             text = self.URL_RE.sub(" ", text)
@@ -247,94 +322,25 @@ def _fast_detector_class(use_numpy: bool = True):
             if latin * 2 < non_latin:
                 self.text = _ASCII_LETTER_RANGE.sub("", self.text)
 
-        def _extract_ngrams(self) -> list[str]:
-            # NGram.add_char / NGram.get over the text, word by word: the n-grams a word yields
-            # depend only on the word and on whether a space follows it, so they are memoized.
+        def _split_words(self) -> tuple[tuple[str, ...], bool]:
             parts = self.text.translate(normalized).split(" ")
-            last = len(parts) - 1
-            result: list[str] = []
-            for i, word in enumerate(parts):
-                if word:
-                    result.extend(word_grams(word, i < last))
-            return result
+            return tuple(part for part in parts if part), not parts[-1]
 
-        if np is None:
-            def _update_lang_prob(self, prob, word, alpha):
-                if word is None or word not in self.word_lang_prob_map:
-                    return False
-                weight = alpha / self.BASE_FREQ
-                prob[:] = [p * (weight + q) for p, q in zip(prob, self.word_lang_prob_map[word])]
-                return True
+        def _extract_ngrams(self) -> list[str]:
+            return ngrams_of(*self._split_words())
 
-            def _normalize_prob(self, prob):
-                total = sum(prob)
-                prob[:] = [p / total for p in prob]
-                return max(0.0, max(prob))
-        else:
-            # The same element-wise IEEE operations on arrays: numpy's float64 + * / are correctly
-            # rounded like Python's, and the sum stays a left-to-right Python sum.
-            def _init_probability(self):
-                n = len(self.langlist)
-                if self.prior_map is not None:
-                    return np.array(self.prior_map, dtype=np.float64)
-                return np.full(n, 1.0 / n, dtype=np.float64)
-
-            def _update_lang_prob(self, prob, word, alpha):
-                if word is None or word not in self.word_lang_prob_map:
-                    return False
-                row = rows.get(word)
-                if row is None:
-                    row = rows[word] = np.array(self.word_lang_prob_map[word][:len(self.langlist)],
-                                                    dtype=np.float64)
-                prob *= alpha / self.BASE_FREQ + row
-                return True
-
-            def _normalize_prob(self, prob):
-                prob /= sum(prob.tolist())
-                return max(0.0, float(prob.max()))
-
-            def _detect_block(self):
-                # Detector._detect_block with its method calls inlined and each trial's factors
-                # (weight + profile row of an n-gram) computed once per n-gram: the same random
-                # draws in the same order, the same operations on every element.
-                self.cleaning_text()
-                ngrams = self._extract_ngrams()
-                if not ngrams:
-                    raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-                rng = self.random
-                rng.seed(self.seed)
-                # random.choice(seq) is seq[rng._randbelow(len(seq))]: draw the index the same way.
-                randbelow, gauss = rng._randbelow, rng.gauss
-                table = self.word_lang_prob_map
-                width = len(self.langlist)
-                n, limit, conv = len(ngrams), self.ITERATION_LIMIT, self.CONV_THRESHOLD
-                langprob = np.zeros(width, dtype=np.float64)
-                for _ in range(self.n_trial):
-                    prob = self._init_probability()
-                    alpha = self.alpha + gauss(0.0, 1.0) * self.ALPHA_WIDTH
-                    weight = alpha / self.BASE_FREQ
-                    factors: dict = {}  # n-gram -> weight + its profile row, for this trial
-                    i = 0
-                    while True:
-                        word = ngrams[randbelow(n)]
-                        factor = factors.get(word)
-                        if factor is None:
-                            row = rows.get(word)
-                            if row is None:
-                                row = rows[word] = np.array(table[word][:width], dtype=np.float64)
-                            factor = factors[word] = weight + row
-                        prob *= factor
-                        if i % 5 == 0:
-                            values = prob.tolist()
-                            total = sum(values)  # left to right, as langdetect sums
-                            prob /= total
-                            # max(p / total) == max(p) / total: division by a positive number
-                            # is monotonic in IEEE arithmetic.
-                            if max(0.0, max(values) / total) > conv or i >= limit:
-                                break
-                        i += 1
-                    langprob += prob / self.n_trial
-                self.langprob = langprob.tolist()
+        def _detect_block(self) -> None:
+            # The probabilities depend on the text only through its n-gram list, i.e. through its
+            # normalised words (and whether it ends with a separator): texts that differ only in
+            # separators ("**Title**" / "Title", a trailing space) share one sampling.
+            self.cleaning_text()
+            words, closed = self._split_words()
+            if self.prior_map is None and self.seed is not None:
+                probabilities = sampled(words, closed, self.seed, self.alpha, self.n_trial)
+            else:
+                probabilities = sample(ngrams_of(words, closed), self.seed, self.alpha,
+                                       self.n_trial, self.prior_map)
+            self.langprob = list(probabilities)
 
     return FastDetector
 
