@@ -177,16 +177,24 @@ def _prepared(text: str) -> str:
     return text
 
 
-def _ngrams(text: str) -> list[str]:
-    """langdetect's ``_extract_ngrams()`` after ``append(text)`` and ``cleaning_text()``."""
-    normalised = _prepared(text).translate(_get_tables().normalised)
-    words = normalised.split(" ")
+def _features(text: str) -> tuple[tuple[str, ...], bool]:
+    """What langdetect's result depends on: the normalised words of the prepared text, and
+    whether a separator follows the last one (then it too emits its trailing-space grams)."""
+    parts = _prepared(text).translate(_get_tables().normalised).split(" ")
+    return tuple(part for part in parts if part), not parts[-1]
+
+
+def _ngrams_of(words: tuple[str, ...], closed: bool) -> list[str]:
     last = len(words) - 1
     out: list[str] = []
     for i, word in enumerate(words):
-        if word:
-            out.extend(_word_grams(word, i < last))
+        out.extend(_word_grams(word, closed or i < last))
     return out
+
+
+def _ngrams(text: str) -> list[str]:
+    """langdetect's ``_extract_ngrams()`` after ``append(text)`` and ``cleaning_text()``."""
+    return _ngrams_of(*_features(text))
 
 
 def _language_probabilities(ngrams: list, seed: int | None) -> list[float]:
@@ -230,16 +238,24 @@ def _language_probabilities(ngrams: list, seed: int | None) -> list[float]:
     return langprob
 
 
-def probabilities(text: str, seed: int | None = 0) -> list[tuple[str, float]] | None:
-    """``Detector.get_probabilities()`` as ``(language, probability)`` pairs, best first;
-    ``None`` where langdetect raises ``LangDetectException`` (no features in the text)."""
-    ngrams = _ngrams(text)
+@lru_cache(maxsize=1024)
+def _ranked(words: tuple[str, ...], closed: bool, seed: int | None):
+    # Keyed by the features, not the text: texts that differ only in separators (a loose
+    # variant without "**", trailing spaces) have the same n-gram list, hence the same result.
+    ngrams = _ngrams_of(words, closed)
     if not ngrams:
         return None
     prob = _language_probabilities(ngrams, seed)
     ranked = [(lang, p) for lang, p in zip(languages(), prob) if p > _PROB_THRESHOLD]
     ranked.sort(key=lambda pair: pair[1], reverse=True)  # stable, like langdetect's sort
-    return ranked
+    return tuple(ranked)
+
+
+def probabilities(text: str, seed: int | None = 0) -> list[tuple[str, float]] | None:
+    """``Detector.get_probabilities()`` as ``(language, probability)`` pairs, best first;
+    ``None`` where langdetect raises ``LangDetectException`` (no features in the text)."""
+    ranked = _ranked(*_features(text), seed)
+    return None if ranked is None else list(ranked)
 
 
 def detect(text: str, seed: int | None = 0) -> str | None:
