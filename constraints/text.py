@@ -24,6 +24,7 @@ import re
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import repeat
 
 # NLTK's tokenizers are needed by any check; importing them here (as the reference does at import)
 # keeps their import cost out of the first verdict. Their data is never loaded from NLTK.
@@ -210,6 +211,22 @@ def _fast_detector_class(use_numpy: bool = True):
     rows: dict = {}
     factory = _language_factory()  # FastDetector only serves this factory
     known = factory.word_lang_prob_map
+    # Membership without a Python-level __contains__ call: the set of all profile n-grams.
+    known_grams = known.keys() if not isinstance(known, _LazyProfiles) else known.grams
+
+    if np is not None and isinstance(known, _LazyProfiles):
+        freqs = [freq for freq, _ in known.profiles]
+        totals = np.array([n_words for _, n_words in known.profiles], dtype=np.float64)
+
+        def numpy_row(gram: str):
+            """``1.0 * count / n_words[len - 1]`` per language, as one array division (the same
+            IEEE operation on the same two numbers); the counts looked up in C."""
+            counts = np.fromiter(map(dict.get, freqs, repeat(gram), repeat(0)),
+                                 dtype=np.float64, count=len(freqs))
+            return counts / totals[:, len(gram) - 1]
+    else:
+        def numpy_row(gram: str):
+            return np.array(known[gram][:len(factory.langlist)], dtype=np.float64)
 
     @lru_cache(maxsize=1 << 16)
     def word_grams(word: str, space_follows: bool) -> tuple[str, ...]:
@@ -224,12 +241,12 @@ def _fast_detector_class(use_numpy: bool = True):
             if k and word[k].isupper() and word[k - 1].isupper():
                 continue
             for gram in (word[k], padded[k:k + 2], padded[k - 1:k + 2] if k else None):
-                if gram is not None and gram in known:
+                if gram is not None and gram in known_grams:
                     out.append(gram)
         if space_follows:
             end = padded + " "
             for gram in (end[-2:], end[-3:]):
-                if gram in known:
+                if gram in known_grams:
                     out.append(gram)
         return tuple(out)
 
@@ -287,7 +304,7 @@ def _fast_detector_class(use_numpy: bool = True):
                 if factor is None:
                     row = rows.get(word)
                     if row is None:
-                        row = rows[word] = np.array(known[word][:width], dtype=np.float64)
+                        row = rows[word] = numpy_row(word)
                     factor = factors[word] = weight + row
                 prob_a *= factor
                 if i % 5 == 0:
@@ -354,33 +371,33 @@ class _LazyProfiles(Mapping):
     """
 
     def __init__(self, profiles: list[tuple[dict, list]], width: int) -> None:
-        self._profiles = profiles
+        self.profiles = profiles  # (n-gram -> count, n_words) per language, in slot order
         self._padding = [0.0] * (width - len(profiles))  # slots of skipped directory entries
-        self._keys = set().union(*(freq.keys() for freq, _ in profiles))
+        self.grams = set().union(*(freq.keys() for freq, _ in profiles))
         self._rows: dict[str, list[float]] = {}
 
     def __contains__(self, word: object) -> bool:
-        return word in self._keys
+        return word in self.grams
 
     def __getitem__(self, word: str) -> list[float]:
         row = self._rows.get(word)
         if row is None:
-            if word not in self._keys:
+            if word not in self.grams:
                 raise KeyError(word)
             n = len(word) - 1
             if 0 <= n <= 2:
                 row = [0.0 if (count := freq.get(word)) is None else 1.0 * count / n_words[n]
-                       for freq, n_words in self._profiles] + self._padding
+                       for freq, n_words in self.profiles] + self._padding
             else:  # langdetect keeps longer n-grams as all-zero rows
-                row = [0.0] * (len(self._profiles) + len(self._padding))
+                row = [0.0] * (len(self.profiles) + len(self._padding))
             self._rows[word] = row
         return row
 
     def __iter__(self):
-        return iter(self._keys)
+        return iter(self.grams)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self.grams)
 
 
 @lru_cache(maxsize=1)
