@@ -31,6 +31,8 @@ EDGE_TEXTS = [
     "\u2019quoted\u2019 \u201cdouble\u201d \u2014 dash \u2026", "x" * 50, "word " * 3000,
     "The end", "The end.", "ends with a capital WORD", "[\\]^_` between Z and a",
     "\U0001f600 emoji only \U0001f680", "\u00a0non\u00a0breaking\u00a0spaces\u00a0",
+    # Same features (cached together) and different ones: separators, a trailing separator.
+    "**Bold** words here", "Bold words here", "Bold words here.", "Bold words here ", "Bold words her",
 ]
 
 
