@@ -181,14 +181,15 @@ _FROM_U0300 = re.compile("[\u0300-\U0010ffff]")
 
 @lru_cache(maxsize=2)
 def _fast_detector_class(use_numpy: bool = True):
-    """langdetect's ``Detector`` with its per-character Python loops replaced by equivalent
-    regex and list operations, and the normalization of each character memoized.
+    """langdetect's ``Detector``, exact and several times faster.
 
     Everything that decides the result is langdetect's: its profiles (rows built lazily by
-    ``_LazyProfiles``), its seeded random draws in the same order, its sorting. The replaced
-    methods compute the same values with the same floating-point operations in the same order
-    (``tests/test_text.py`` compares the probabilities with langdetect's own detector, to the
-    bit): several times faster, more with numpy installed.
+    ``_LazyProfiles``), its text preparation, its n-grams, its seeded random draws in the same
+    order, its sorting. What changes is how they are computed: per-character Python loops become
+    table lookups and regexes, each word's n-grams are memoized, the probability updates use
+    numpy when installed (the same floating-point operations in the same order), and one
+    sampling serves every text with the same n-grams. ``tests/test_text.py`` compares the
+    probabilities with langdetect's own detector, to the bit.
     """
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import ErrorCode, LangDetectException
@@ -200,6 +201,7 @@ def _fast_detector_class(use_numpy: bool = True):
             import numpy as np
         except ImportError:  # pragma: no cover - numpy comes with the [train] extra
             np = None
+
     class Normalized(dict):
         """str.translate table: each character -> NGram.normalize(character), filled on demand."""
 
