@@ -1,7 +1,10 @@
 """Differential conformance test: our IFEval checkers against the live reference, on new responses.
 
-    python benchmarks/differential_ifeval.py [--seed 0] [--cross 8] [--stacks 6] [--limit N]
-                                            [--jobs 2] [--show 3] [--dump FILE]
+    nice python benchmarks/differential_ifeval.py [--seed 0] [--limit N] [--jobs 2]
+        [--semantics reference|corrected] [--show 3] [--dump FILE]
+        [--cross 8] [--stacks 6] [--others 2] [--trials 21] [--cache-dir DIR] [--data FILE...]
+
+See docs/conformance.md for what it measures and the numbers.
 
 The shared conformance file proves agreement on 541 real responses; users score other responses.
 This harness makes tens of thousands of new (prompt, response) pairs from the real ones by
@@ -48,7 +51,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from _reference import DEFAULT_CACHE, LM_EVAL, score_with_reference, setup_reference
 
@@ -1047,7 +1050,7 @@ def _snippet(text: str, width: int = 90) -> str:
     return repr(text[: width * 2 // 3]) + " ... " + repr(text[-width // 3:])
 
 
-def print_report(tally: Tally, rows: list[dict], show: int) -> None:
+def print_report(tally: Tally, show: int) -> None:
     ids = sorted({cid for cid, _ in tally.compared} | {cid for cid, _ in tally.excluded})
     print(f"\n{'instruction id':46} | {'strict: agree/compared':>24} | "
           f"{'loose: agree/compared':>24} | excluded s/l")
@@ -1188,7 +1191,7 @@ def main() -> int:
           f"trials, {unstable} unstable; {time.perf_counter() - t0:.0f}s")
     detection, detection_ok = _seeded_detection_check(stability)
     print(detection)
-    print_report(tally, rows, args.show)
+    print_report(tally, args.show)
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:
             for d in tally.disagreements:
