@@ -621,6 +621,24 @@ def long_text(rng, text, base):
             "then_english": s + "\n\n" + english * (12000 // len(english))}
 
 
+@mutation("separators")
+def separators(rng, text, base):
+    """The same words with other separators, URLs and e-mail addresses, and cuts at langdetect's
+    10,000-character limit: where a language detector that shares work between texts "differing
+    only in separators" must still give each text langdetect's own answer."""
+    tokens = text.split() or ["word"]
+    long = "\n".join([text.strip() or "word"] * (-(-10050 // (len(text.strip()) + 1 or 1))))
+    out = {"collapsed": " ".join(tokens), "newlines": "\n".join(tokens),
+           "commas": ", ".join(tokens), "trailing_space": text + " ", "trailing_dot": text + ".",
+           "digits": " 1 ".join(tokens[:60]), "no_punct": re.sub(r"[^\w\s]", "", text),
+           "leading": "... " + text, "double_spaces": "  ".join(tokens),
+           "urls": text + " http://example.com/a/b?c=d user.name@example.org www.example.net",
+           "url_only_words": " ".join(f"https://x.org/{t}" for t in tokens[:20]) + " " + tokens[0]}
+    for cut in (9999, 10000, 10001):
+        out[f"cut_{cut}"] = long[:cut] + " " + rng.choice(tokens)
+    return out
+
+
 @mutation("fuzz")
 def fuzz(rng, text, base):
     """Markup soup mixed with the response's own words: what no model writes on purpose, but
@@ -667,6 +685,7 @@ AIMED_AT = {
     "title": ["detectable_format:title"],
     "constrained": ["detectable_format:constrained_response"],
     "language": ["language:response_language"],
+    "separators": list(LANGDETECT_IDS),
     "punkt": ["length_constraints:number_sentences", "change_case:capital_word_frequency"],
     "long": ["language:response_language", "length_constraints:number_words",
              "change_case:english_capital", "change_case:english_lowercase"],
