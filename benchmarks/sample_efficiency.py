@@ -127,8 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for seed in range(n_seeds):
         warm = args.out / f"seed{seed}" / "setup"
-        model_dir, train, held_out = save_setup(default_setup(seed=seed), warm)
-        print(f"seed {seed}: warm-up done ({time.perf_counter() - t0:.0f}s)", flush=True)
+        if (warm / "model" / "config.json").exists() and (warm / "eval.jsonl").exists():
+            # a warm-up saved by an earlier (interrupted) run of this benchmark: same seed, same
+            # defaults, so the same setup; reusing it saves the longest part of a seed
+            model_dir, train, held_out = (str(warm / "model"), str(warm / "train.jsonl"),
+                                          str(warm / "eval.jsonl"))
+            print(f"seed {seed}: reusing the warm-up saved in {warm}", flush=True)
+        else:
+            model_dir, train, held_out = save_setup(default_setup(seed=seed), warm)
+            print(f"seed {seed}: warm-up done ({time.perf_counter() - t0:.0f}s)", flush=True)
         results[seed] = {}
         for name in METHODS:
             rows = run_method(name, model_dir, train, held_out, args.out / f"seed{seed}" / name,
