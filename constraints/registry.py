@@ -26,7 +26,6 @@ _BUILTIN_MODULES: tuple[str, ...] = (
 )
 
 _REGISTRY: dict[str, type[Checker]] = {}
-_loaded = False
 
 
 def register(constraint_id: str):
@@ -49,31 +48,49 @@ def register(constraint_id: str):
     return decorate
 
 
-def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for module in _BUILTIN_MODULES:
+_pending: list[str] = list(_BUILTIN_MODULES)  # built-in families not imported yet
+_plugins_loaded = False
+
+
+def _load_next() -> bool:
+    """Import the next not-yet-loaded source of checkers; False when all are loaded.
+
+    Families load one at a time, on demand: a file of IFEval rows never pays for importing the
+    IFBench checkers (their parameter models cost start-up time). Plugins come last, so a
+    plugin can never shadow a built-in id.
+    """
+    global _plugins_loaded
+    if _pending:
+        module = _pending.pop(0)
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:  # a built-in family not written yet
             if exc.name != module:
                 raise
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
-        if isinstance(obj, type) and issubclass(obj, Checker) and obj.id not in _REGISTRY:
-            register(obj.id or ep.name)(obj)
+        return True
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            obj = ep.load()
+            if isinstance(obj, type) and issubclass(obj, Checker) and obj.id not in _REGISTRY:
+                register(obj.id or ep.name)(obj)
+        return True
+    return False
+
+
+def _load() -> None:
+    """Load every source of checkers (built-in families, then plugins)."""
+    while _load_next():
+        pass
 
 
 def checker_class(constraint_id: str) -> type[Checker]:
     """The class registered under ``constraint_id``; ``UnknownConstraint`` if there is none."""
-    _load()
-    try:
-        return _REGISTRY[constraint_id]
-    except KeyError:
-        raise UnknownConstraint(f"unknown constraint id {constraint_id!r}",
-                                constraint_id=constraint_id) from None
+    while constraint_id not in _REGISTRY:
+        if not _load_next():
+            raise UnknownConstraint(f"unknown constraint id {constraint_id!r}",
+                                    constraint_id=constraint_id)
+    return _REGISTRY[constraint_id]
 
 
 def ids() -> list[str]:

@@ -147,3 +147,16 @@ def test_describe_is_index_aligned(ends_with):
         "End your response with '!'.",
         "In your entire response, refrain from the use of any commas.",
     ]
+
+
+def test_families_load_on_demand_and_plugins_last():
+    # In a fresh interpreter: looking up an IFEval id must not import the IFBench family, and
+    # ids() loads everything.
+    import subprocess
+    import sys
+
+    code = ("import sys, constraints; constraints.checker_class('punctuation:no_comma');"
+            "print('constraints.ifbench' in sys.modules);"
+            "n = len(constraints.ids()); print('constraints.ifbench' in sys.modules, n > 80)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "True"]

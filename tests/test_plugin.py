@@ -51,7 +51,7 @@ def plugin_site(tmp_path, monkeypatch):
     # A private copy of the registry with the built-ins (imported once per process, so they must
     # be in the copy): whatever the plugin registers is gone after the test.
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
     for name in [m for m in sys.modules if m.startswith("hir_plugin_example")]:
         monkeypatch.delitem(sys.modules, name)
     yield site
