@@ -118,8 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     eval_prompts = args.eval_prompts or (100 if args.quick else 200)
 
     import torch
+    from transformers.utils import logging as hf_logging
 
     from hir.toy import default_setup, save_setup
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
