@@ -180,7 +180,7 @@ def _parse_ifeval(row: Mapping[str, Any]) -> Task:
                 raise RowError(f"kwargs[{i}] must be an object, got {type(kw).__name__}",
                                f"kwargs[{i}]")
     response = _require_str(row, "response")
-    return Task(row.get("key"), ids, kwargs, _optional_prompt(row), [response], multi=False)
+    return Task(row_key(row), ids, kwargs, _optional_prompt(row), [response], multi=False)
 
 
 def _parse_native(row: Mapping[str, Any]) -> Task:
@@ -219,7 +219,22 @@ def _parse_native(row: Mapping[str, Any]) -> Task:
             prompt = instruction.render()
         except ConstraintError as exc:  # a constraint without text whose kwargs are invalid
             raise RowError(str(exc), _constraint_field(exc)) from None
-    return Task(row.get("key"), instruction.ids, instruction.kwargs, prompt, responses, multi)
+    return Task(row_key(row), instruction.ids, instruction.kwargs, prompt, responses, multi)
+
+
+def row_key(row: Mapping[str, Any]) -> Any:
+    """The row's name in the output: ``key`` (IFEval), else ``id`` (our groups), else the
+    ``source_id`` and ``response_index`` of a ``hir relabel`` output row."""
+    if not isinstance(row, Mapping):
+        return None
+    if "key" in row:
+        return row["key"]
+    if "id" in row:
+        return row["id"]
+    if "source_id" in row:
+        index = row.get("response_index")
+        return row["source_id"] if index is None else f"{row['source_id']}#{index}"
+    return None
 
 
 def _any_reads_prompt(ids: Sequence[str]) -> bool:
@@ -311,7 +326,7 @@ def score_line(line: Line, *, semantics: Semantics = "reference",
                strip_thinking: bool = False) -> RowResult:
     """Score one input line (already JSON-decoded, or carrying its decoding error)."""
     row = line.value or {}
-    key = row.get("key")
+    key = row_key(row)
     if isinstance(key, (dict, list)):
         key = None
     if not line.ok:
@@ -413,7 +428,7 @@ def load_responses(lines: Iterable[Line], source: str) -> Responses:
             prompt = _require_str(row, "prompt")
             response = _require_str(row, "response")
         except RowError as exc:
-            out.rejected.append(RowResult(line.number, row.get("key"), error=str(exc),
+            out.rejected.append(RowResult(line.number, row_key(row), error=str(exc),
                                           field=exc.field, source=source))
             continue
         seen = out.by_prompt.get(prompt)

@@ -362,3 +362,13 @@ def test_summary_counts_prompt_and_instruction_level():
 def test_empty_summary_has_no_rates():
     data = summarize([]).to_json()
     assert data["rows"] == 0 and data["prompt_strict"] is None and data["per_id"] == {}
+
+
+def test_rows_without_key_are_named_by_id_or_replay_source():
+    from hir.checking import row_key
+
+    assert row_key({"key": 7, "id": "x"}) == 7
+    assert row_key({"id": "group-3"}) == "group-3"
+    assert row_key({"source_id": "sea", "response_index": 2}) == "sea#2"
+    assert row_key({"source_id": "sea"}) == "sea"
+    assert row_key(["not", "a", "row"]) is None and row_key({}) is None
