@@ -39,16 +39,19 @@ class Dist:
         return items[self.rank::self.world]
 
     def sum(self, t: torch.Tensor) -> torch.Tensor:
-        """All-reduce (sum) a tensor across ranks; identity on one process."""
+        """All-reduce (sum) a tensor across ranks; identity on one process.
+
+        The tensor may live anywhere: it is reduced on the backend's device (CUDA for NCCL)
+        and returned on its own device.
+        """
         if not self.enabled:
             return t
-        out = t.clone()
+        out = t.detach().to(_reduce_device(), copy=True)
         dist.all_reduce(out, op=dist.ReduceOp.SUM)
-        return out
+        return out.to(t.device)
 
     def sum_floats(self, *values: float) -> list[float]:
-        t = torch.tensor(values, dtype=torch.float64, device=_reduce_device())
-        return self.sum(t).tolist()
+        return self.sum(torch.tensor(values, dtype=torch.float64)).tolist()
 
     def barrier(self) -> None:
         if self.enabled:

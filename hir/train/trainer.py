@@ -429,8 +429,8 @@ class Trainer:
         with torch.no_grad():
             local = torch.stack([sum(p.double().sum() for p in self.params),
                                  sum((p.double() ** 2).sum() for p in self.params)]).cpu()
-        sums = self.d.sum(local.to(_reduce_device_of(self.d)))
-        if not torch.allclose(sums.cpu() / self.d.world, local, rtol=0, atol=1e-9):
+        sums = self.d.sum(local)
+        if not torch.allclose(sums / self.d.world, local, rtol=0, atol=1e-9):
             raise RuntimeError("data-parallel ranks diverged: their weights differ")
 
     def run(self, on_step=None) -> TrainResult:
@@ -461,11 +461,6 @@ class Trainer:
             self.save()
         self.log.close()
         return TrainResult(self.run_dir, before, after, self.rejects, self.state.step)
-
-
-def _reduce_device_of(d: Dist) -> torch.device:
-    from .distributed import _reduce_device
-    return _reduce_device()
 
 
 def _pad(rows, width: int, device) -> torch.Tensor:
