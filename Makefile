@@ -17,14 +17,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[train,test]"
 	touch $(STAMP)
 
+# The main job on the built-in default: SFT warm-up of a tiny model on the synthetic task, then
+# HiR RL; ends with a before/after table and runs/demo/curve.png.
 demo: install
-	$(BIN)/hir check examples/ifeval_sample.jsonl -o /tmp/hir-demo-check.jsonl
+	$(BIN)/hir train -o runs/demo
 
 test: install
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python benchmarks/check_throughput.py
+	$(BIN)/python benchmarks/relabel_throughput.py
+	$(BIN)/python benchmarks/trainer_throughput.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
