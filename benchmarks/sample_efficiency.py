@@ -110,9 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-every", type=int, default=None)
     ap.add_argument("--eval-prompts", type=int, default=None)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--methods", default=",".join(METHODS),
+                    help="comma-separated subset of " + ", ".join(METHODS) + " (hir and binary "
+                    "are needed for the ratio)")
     ap.add_argument("--out", type=Path, default=Path("runs/sample_efficiency"))
     args = ap.parse_args(argv)
     n_seeds = args.seeds or (3 if args.quick else 5)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not {"hir", "binary"} <= set(methods):
+        ap.error(f"--methods must include hir and binary and only name {', '.join(METHODS)}")
     steps = args.steps or (30 if args.quick else 60)
     eval_every = args.eval_every or 3
     eval_prompts = args.eval_prompts or (100 if args.quick else 200)
@@ -141,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             model_dir, train, held_out = save_setup(default_setup(seed=seed), warm)
             print(f"seed {seed}: warm-up done ({time.perf_counter() - t0:.0f}s)", flush=True)
         results[seed] = {}
-        for name in METHODS:
+        for name in methods:
             rows = run_method(name, model_dir, train, held_out, args.out / f"seed{seed}" / name,
                               seed=seed, steps=steps, eval_every=eval_every,
                               eval_prompts=eval_prompts, threads=args.threads)
@@ -154,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     budget = max(r["rollouts"] for s in results.values() for rows in s.values() for r in rows)
     ratios, bounds = [], set()
     summary = {}
-    for name in METHODS:
+    for name in methods:
         hits = [rollouts_to_target(results[s][name], args.target) for s in results]
         summary[name] = {"rollouts_to_target": hits,
                          "final_ila": [results[s][name][-1]["eval_ila"] for s in results],
