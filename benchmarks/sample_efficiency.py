@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not {"hir", "binary"} <= set(methods):
         ap.error(f"--methods must include hir and binary and only name {', '.join(METHODS)}")
-    steps = args.steps or (30 if args.quick else 60)
+    steps = args.steps or (60 if args.quick else 90)
     eval_every = args.eval_every or 3
     eval_prompts = args.eval_prompts or (100 if args.quick else 200)
 
