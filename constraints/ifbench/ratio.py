@@ -72,7 +72,8 @@ class SentenceBalance(Checker):
 
 
 def _trigrams(seq) -> set:
-    return {tuple(seq[i:i + 3]) for i in range(len(seq) - 2)}
+    """The distinct 3-tuples of consecutive items (characters of a string, or tokens)."""
+    return set(zip(seq, seq[1:], seq[2:]))
 
 
 @register("ratio:overlap")
@@ -89,12 +90,21 @@ class Overlap(Checker):
         return (f"Maintain a trigram overlap of {self.params.percentage}% (±2%) with the provided "
                 "reference text.")
 
+    def _reference_trigrams(self) -> set:
+        # Once per checker, not once per loose variant.
+        if self._ref is None:
+            text = self.params.reference_text
+            self._ref = _trigrams(word_tokenize(text) if self.corrected else text)
+        return self._ref
+
+    _ref: set | None = None
+
     def check(self, response: str) -> Verdict:
         if self.corrected:
-            mine, ref, unit = (_trigrams(word_tokenize(response)),
-                               _trigrams(word_tokenize(self.params.reference_text)), "word")
+            mine, unit = _trigrams(word_tokenize(response)), "word"
         else:
-            mine, ref, unit = _trigrams(response), _trigrams(self.params.reference_text), "character"
+            mine, unit = _trigrams(response), "character"
+        ref = self._reference_trigrams()
         if not mine:  # the reference divides by zero here
             return verdict(False, f"the response has no {unit} trigrams")
         overlap = len(mine & ref) / len(mine) * 100
