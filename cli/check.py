@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
@@ -19,15 +18,12 @@ from rich.text import Text
 
 from hir import jsonl
 
+from .choices import SemanticsChoice
+
 if TYPE_CHECKING:
     from hir import checking
 
 MAX_ERROR_MESSAGES = 50  # per stream; every rejected row is still in OUT and in the summary
-
-
-class SemanticsChoice(str, Enum):
-    reference = "reference"
-    corrected = "corrected"
 
 
 def check(

@@ -16,22 +16,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .choices import ModeChoice, SemanticsChoice
+
 MAX_ERROR_MESSAGES = 50  # on stderr; every rejected row is still in the rejects report
 
 
 class BudgetChoice(str, Enum):
     group = "group"
     global_ = "global"
-
-
-class SemanticsChoice(str, Enum):
-    reference = "reference"
-    corrected = "corrected"
-
-
-class ModeChoice(str, Enum):
-    strict = "strict"
-    loose = "loose"
 
 
 def relabel(
