@@ -19,6 +19,7 @@ from rich.text import Text
 from hir import jsonl
 
 from .choices import SemanticsChoice
+from .progress import progress_bar
 
 if TYPE_CHECKING:
     from hir import checking
@@ -106,7 +107,7 @@ def check(
         raise typer.Exit(2)
     total = jsonl.count_lines(input) if show_progress else None
     try:
-        with _progress(err, show_progress, total) as advance:
+        with progress_bar("checking", err, show_progress, total) as advance:
             for result in results:
                 jsonl.write_line(out, result.to_json())
                 summary.add(result)
@@ -160,30 +161,6 @@ class _Reporter:
         if self.count > MAX_ERROR_MESSAGES:
             self.console.print(f"... {self.count - MAX_ERROR_MESSAGES} more rejected rows; each "
                                "has an 'error' field in the output", markup=False)
-
-
-class _progress:
-    """A transient rich progress bar on stderr, or nothing; yields the 'one row done' callback."""
-
-    def __init__(self, console: Console, enabled: bool, total: int | None) -> None:
-        self.enabled, self.console, self.total = enabled, console, total
-        self.bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
-        self.bar = Progress(TextColumn("checking"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console,
-                            transient=True)
-        self.bar.start()
-        task = self.bar.add_task("check", total=self.total)
-        return lambda: self.bar.advance(task)
-
-    def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _pct(value: float | None) -> str:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .choices import ModeChoice, SemanticsChoice
+from .progress import progress_bar
 
 MAX_ERROR_MESSAGES = 50  # on stderr; every rejected row is still in the rejects report
 
@@ -109,7 +110,7 @@ def relabel(
     reject_out = None
     shown = 0
     try:
-        with _progress(err, not quiet and err.is_terminal, jsonl.count_lines(input)) as advance:
+        with progress_bar("relabeling", err, not quiet and err.is_terminal, jsonl.count_lines(input)) as advance:
             for event in events:
                 for row in event.rows:
                     jsonl.write_line(out, row)
@@ -184,25 +185,3 @@ def render_summary(data: dict[str, Any]) -> Table:
     return table
 
 
-class _progress:
-    """A transient rich progress bar on stderr over input lines, or nothing."""
-
-    def __init__(self, console: Console, enabled: bool, total: int | None) -> None:
-        self.enabled, self.console, self.total = enabled, console, total
-        self.bar = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda n=1: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
-        self.bar = Progress(TextColumn("relabeling"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), TimeRemainingColumn(), console=self.console,
-                            transient=True)
-        self.bar.start()
-        task = self.bar.add_task("relabel", total=self.total)
-        return lambda n=1: self.bar.advance(task, n)
-
-    def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.stop()
