@@ -183,5 +183,3 @@ def render_summary(data: dict[str, Any]) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
-
-
