@@ -8,34 +8,21 @@ stopword list, NLTK's tagger) are unavailable, never guessed, and listed separat
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from pathlib import Path
-
-import pytest
 
 from constraints import build_all, score
+from shared_data import documented_corrections, shared_jsonl
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATA = SHARED / "conformance" / "ifbench_llama_3b.jsonl"
 
 # Checkers that need NLTK data no PyPI package ships (see docs/ifbench.md).
 NEEDS_NLTK_DATA = {"ratio:stop_words", "words:start_verb"}
 # Ids whose corrected verdicts may differ from the reference (docs/ifbench.md, corrections table).
-CORRECTED_IDS = {
-    "format:line_indent", "ratio:sentence_type", "ratio:sentence_balance", "ratio:overlap",
-    "count:person_names", "format:sub-bullets", "repeat:repeat_span", "repeat:repeat_change",
-    "count:conjunctions", "ratio:sentence_words", "format:thesis", "format:title_case",
-    "sentence:keyword", "count:keywords_multiple",
-}
+CORRECTED_IDS = documented_corrections("ifbench.md")
 
 
 @lru_cache(maxsize=1)
 def rows() -> list[dict]:
-    if not DATA.is_file():
-        pytest.skip(f"conformance data not found at {DATA} (the ../shared folder is absent)")
-    with DATA.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
+    return shared_jsonl("conformance/ifbench_llama_3b.jsonl")
 
 
 @lru_cache(maxsize=2)

@@ -9,25 +9,16 @@ langdetect, a random letter for ``letter_frequency``) are left out. Disagreement
 
 from __future__ import annotations
 
-import json
-import re
 from functools import lru_cache
-from pathlib import Path
-
-import pytest
 
 from constraints import build_all, score
+from shared_data import documented_corrections, shared_jsonl
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-DATA = SHARED / "conformance" / "ifeval_llama_3b.jsonl"
 
 
 @lru_cache(maxsize=1)
 def rows() -> list[dict]:
-    if not DATA.is_file():
-        pytest.skip(f"conformance data not found at {DATA} (the ../shared folder is absent)")
-    with DATA.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
+    return shared_jsonl("conformance/ifeval_llama_3b.jsonl")
 
 
 def disagreements(semantics: str) -> tuple[int, list[str]]:
@@ -59,27 +50,10 @@ def test_file_covers_all_25_ifeval_ids():
     assert len(seen) == 25
 
 
-def documented_corrections() -> set[str]:
-    """Constraint ids in the first column of docs/ifeval.md's corrections table.
-
-    A cell such as "`change_case:english_capital`, `english_lowercase`" names two ids of a group.
-    """
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "ifeval.md").read_text(encoding="utf-8")
-    table = doc.split("| constraint | reference behaviour | corrected behaviour |", 1)[1]
-    ids: set[str] = set()
-    for line in table.splitlines()[2:]:
-        if not line.startswith("| "):
-            break
-        names = re.findall(r"`([^`]+)`", line.split(" | ")[0])
-        group = names[0].split(":")[0]
-        ids.update(n if ":" in n else f"{group}:{n}" for n in names)
-    return ids
-
-
 def test_corrected_semantics_changes_only_documented_ids():
     # The corrected semantics may disagree with the reference only on checkers whose behaviour
     # docs/ifeval.md says we correct; everything else must still agree.
-    corrected_ids = documented_corrections()
+    corrected_ids = documented_corrections("ifeval.md")
     assert len(corrected_ids) >= 19  # the table is there and parsed
     _, wrong = disagreements("corrected")
     unexpected = [w for w in wrong if w.split(" id=")[1].split(" ")[0] not in corrected_ids]
