@@ -51,33 +51,11 @@ from pydantic import ValidationError
 
 from .instructions import ConstraintSpec, Instruction
 from .jsonl import Line, read_jsonl
-from .relabel import Group, Origin
+from .relabel import Group, Origin, Reject  # noqa: F401  (Reject is part of this API)
 from .select import mean_entropy
 
 GROUP_KEYS = ("group", "group_id", "uid", "prompt_id", "source_id", "id", "key")
 SPEC_FIELDS = ("instruction", "gts", "ground_truth", "reward_model.ground_truth")
-
-
-@dataclass(frozen=True)
-class Reject:
-    """An input row that was not relabeled, and why."""
-
-    source: str
-    line: int
-    message: str
-    field: str | None = None
-    id: str | None = None
-
-    def where(self) -> str:
-        return f"{self.source}:{self.line}"
-
-    def describe(self) -> str:
-        at = f" field '{self.field}':" if self.field else ""
-        return f"{self.where()}:{at} {self.message}"
-
-    def to_row(self) -> dict[str, Any]:
-        return {"source": self.source, "line": self.line, "id": self.id, "field": self.field,
-                "error": self.message}
 
 
 class RowError(ValueError):

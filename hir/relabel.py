@@ -57,6 +57,28 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Reject:
+    """An input row that was not relabeled, and why."""
+
+    source: str
+    line: int
+    message: str
+    field: str | None = None
+    id: str | None = None
+
+    def where(self) -> str:
+        return f"{self.source}:{self.line}"
+
+    def describe(self) -> str:
+        at = f" field '{self.field}':" if self.field else ""
+        return f"{self.where()}:{at} {self.message}"
+
+    def to_row(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "id": self.id, "field": self.field,
+                "error": self.message}
+
+
+@dataclass(frozen=True)
 class RelabelConfig:
     """HiR's knobs; the defaults are the paper's (k=2 per group, lambda0=2, eta=0.05)."""
 
@@ -242,7 +264,7 @@ class Event:
     """One unit of ``relabel_stream`` output: a relabeled group's rows, or a rejected group."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
-    rejects: list[Any] = field(default_factory=list)   # hir.dumps.Reject
+    rejects: list[Reject] = field(default_factory=list)
     consumed: int = 0   # input lines this event accounts for (for progress)
 
 
@@ -286,7 +308,6 @@ def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfi
     Yields events in input order; output is identical for any ``workers``. ``summary`` (updated in
     place) collects the run's statistics.
     """
-    from .dumps import Reject  # the dump reader imports this module
 
     summary = summary if summary is not None else Summary()
     batch: list[tuple[Group, list[Mask]]] = []
