@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from constraints import ConstraintError, Verdict, ids
 from hir.instructions import ConstraintSpec, Instruction
 from hir.masks import from_verdicts, mask, masks
-
-CONFORMANCE = Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / \
-    "ifeval_llama_3b.jsonl"
+from shared_data import shared_jsonl
 
 
 def conformance_rows() -> list[dict]:
-    if not CONFORMANCE.is_file():
-        pytest.skip(f"shared conformance data not found at {CONFORMANCE}")
-    rows = [json.loads(l) for l in CONFORMANCE.read_text(encoding="utf-8").splitlines() if l]
+    rows = shared_jsonl("conformance/ifeval_llama_3b.jsonl")
     known = set(ids())
     return [r for r in rows if set(r["instruction_id_list"]) <= known]
 

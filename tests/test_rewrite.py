@@ -6,7 +6,6 @@ instructions and under MulDimIF listing instructions whose rules were annotated 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +13,13 @@ from constraints import ids
 from hir.instructions import ConstraintSpec, Instruction, from_muldimif
 from hir.masks import mask
 from hir.rewrite import Replay, hindsight, make_replay
+from shared_data import SHARED, shared_jsonl
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CONFORMANCE = SHARED / "conformance" / "ifeval_llama_3b.jsonl"
 MULDIMIF = SHARED / "samples" / "muldimif_listing_sample.json"
 
 
 def conformance_rows() -> list[dict]:
-    if not CONFORMANCE.is_file():
-        pytest.skip(f"shared conformance data not found at {CONFORMANCE}")
-    rows = [json.loads(l) for l in CONFORMANCE.read_text(encoding="utf-8").splitlines() if l]
+    rows = shared_jsonl("conformance/ifeval_llama_3b.jsonl")
     known = set(ids())
     return [r for r in rows if set(r["instruction_id_list"]) <= known]
 
