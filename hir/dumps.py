@@ -113,14 +113,19 @@ def _one_entropy(value: Any, name: str, *, logprobs: bool = False) -> float | No
     return mean_entropy(logprobs=tokens) if logprobs else mean_entropy(token_entropies=tokens)
 
 
-def _group_entropies(row: Mapping[str, Any], n: int) -> list[float | None] | None:
-    present = [k for k in ("entropies", "token_entropies", "logprobs") if row.get(k) is not None]
-    if not present:
-        return None
+def _one_of(row: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    """The one field of ``names`` the row gives (None: none); two or more is an error."""
+    present = [k for k in names if row.get(k) is not None]
     if len(present) > 1:
-        raise RowError(f"give one of 'entropies', 'token_entropies', 'logprobs', not "
+        raise RowError(f"give one of {', '.join(repr(k) for k in names)}, not "
                        f"{' and '.join(present)}", present[1])
-    name = present[0]
+    return present[0] if present else None
+
+
+def _group_entropies(row: Mapping[str, Any], n: int) -> list[float | None] | None:
+    name = _one_of(row, ("entropies", "token_entropies", "logprobs"))
+    if name is None:
+        return None
     values = row[name]
     if not isinstance(values, list) or len(values) != n:
         size = len(values) if isinstance(values, list) else type(values).__name__
@@ -130,13 +135,9 @@ def _group_entropies(row: Mapping[str, Any], n: int) -> list[float | None] | Non
 
 
 def _row_entropy(row: Mapping[str, Any]) -> float | None:
-    present = [k for k in ("entropy", "token_entropies", "logprobs") if row.get(k) is not None]
-    if not present:
+    name = _one_of(row, ("entropy", "token_entropies", "logprobs"))
+    if name is None:
         return None
-    if len(present) > 1:
-        raise RowError(f"give one of 'entropy', 'token_entropies', 'logprobs', not "
-                       f"{' and '.join(present)}", present[1])
-    name = present[0]
     if name == "entropy" and isinstance(row[name], list):
         raise RowError("must be a number (use 'token_entropies' for a per-token list)", name)
     return _one_entropy(row[name], name, logprobs=name == "logprobs")
