@@ -140,15 +140,3 @@ def test_detect_language_equals_langdetects_own_detector():
         except LangDetectException:  # no features: we say "cannot tell"
             expected = None
         assert T.detect_language(text) == expected, text
-
-
-def test_untimed_punkt_splits_like_stock_nltk_punkt():
-    # Our Punkt calls NLTK's compiled patterns without its wall-clock timeout; the splits must be
-    # those of NLTK's stock tokenizer on the same parameters.
-    from nltk.tokenize.punkt import PunktSentenceTokenizer
-
-    stock = PunktSentenceTokenizer(T._punkt_tokenizer()._params)
-    texts = TEXTS + ['Wait... !" he said. "Really?!" Yes.', "Results:\n\n!?! Done. 3.14 is pi.",
-                     "U.S.A. is big. A. B. Smith came. ...and then? (Yes.) [No.] 'Maybe.'"]
-    for text in texts:
-        assert list(T.sentences(text)) == stock.tokenize(text), text
