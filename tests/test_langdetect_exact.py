@@ -154,3 +154,37 @@ def test_conformance_responses_and_loose_variants(factory):
             texts += [variant, variant.upper(), variant.lower()]
     for text in dict.fromkeys(texts):
         assert_same(factory, text)
+
+
+def _full_answer(text: str, seed: int):
+    ranked = L.probabilities(text, seed)
+    return None if ranked is None else (ranked[0][0] if ranked else L.UNKNOWN)
+
+
+def test_detect_stops_early_only_when_the_answer_is_settled():
+    # detect() may stop after k < 7 trials; its answer must be the one the full 7-trial
+    # probabilities give. Short prefixes are the ambiguous cases where trials disagree.
+    responses = _conformance_responses()
+    if not responses:
+        pytest.skip(f"conformance data not found under {SHARED}")
+    texts = []
+    for response in responses[::15]:
+        texts += [response, response.upper(), response[:12], response[:30], response[5:50]]
+    texts += EDGE_TEXTS + ["ok", "Hola amigo", "Ciao", "no se", "sale", "Das ist gut", "si si"]
+    for text in dict.fromkeys(texts):
+        for seed in (0, 7):
+            assert L.detect(text, seed) == _full_answer(text, seed), text[:80]
+
+
+def test_a_clear_text_is_decided_after_four_trials(monkeypatch):
+    drawn = []
+    trials = L._trials
+
+    def counted(ngrams, seed):
+        for trial in trials(ngrams, seed):
+            drawn.append(trial)
+            yield trial
+
+    monkeypatch.setattr(L, "_trials", counted)
+    assert L.detect("This is a plain English sentence about the weather today.", 3) == "en"
+    assert len(drawn) == 4
