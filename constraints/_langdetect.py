@@ -40,6 +40,7 @@ import os
 import random
 import re
 import threading
+from bisect import bisect_right
 from functools import lru_cache
 
 __all__ = ["detect", "probabilities", "languages"]
@@ -139,25 +140,19 @@ def _word_grams(word: str, tail: bool) -> tuple[str, ...]:
     ``tail``: the word is followed by a space, which emits "c " and " c " (one letter) or "bc ".
     """
     known = _get_tables().known
-    out = []
     buffer = " " + word
-    previous_upper = False  # the buffer starts with a space, which is not upper case
-    for end in range(2, len(buffer) + 1):
-        upper = buffer[end - 1].isupper()
-        if not (upper and previous_upper):
-            for n in (1, 2, 3):
-                if end < n:
-                    break
-                gram = buffer[end - n:end]
-                if gram in known:
-                    out.append(gram)
-        previous_upper = upper
+    ends = range(3, len(buffer) + 1)
+    if not word.islower():  # may hold upper-case pairs: drop the ends where both are upper
+        upper = [ch.isupper() for ch in buffer]
+        ends = [end for end in ends if not (upper[end - 1] and upper[end - 2])]
+    # End 2 (the first letter) emits "x" and " x"; each later end the 1-, 2- and 3-gram it closes.
+    grams = [buffer[1], buffer[:2]]
+    grams += [gram for end in ends
+              for gram in (buffer[end - 1], buffer[end - 2:end], buffer[end - 3:end])]
     if tail:
         last = buffer[-2:] + " "
-        for gram in (last[-2:], last):
-            if gram in known:
-                out.append(gram)
-    return tuple(out)
+        grams += (last[-2:], last)
+    return tuple([gram for gram in grams if gram in known])
 
 
 def _prepared(text: str) -> str:
@@ -187,20 +182,44 @@ def _features(text: str) -> tuple[tuple[str, ...], bool]:
     return tuple(part for part in parts if part), not parts[-1]
 
 
-def _ngrams_of(words: tuple[str, ...], closed: bool) -> list[str]:
-    last = len(words) - 1
-    out: list[str] = []
-    for i, word in enumerate(words):
-        out.extend(_word_grams(word, closed or i < last))
-    return out
+class _Ngrams:
+    """A text's n-gram list, kept as its words' gram tuples (``len`` and indexing as the list).
+
+    langdetect draws a few hundred grams from lists of tens of thousands; the flat list would
+    cost more to build than the sampling. Index ``r`` is found by bisecting the words' starts.
+    """
+
+    __slots__ = ("chunks", "starts", "size")
+
+    def __init__(self, words: tuple[str, ...], closed: bool) -> None:
+        last = len(words) - 1
+        chunks, starts, size = [], [], 0
+        for i, word in enumerate(words):
+            grams = _word_grams(word, closed or i < last)
+            if grams:
+                chunks.append(grams)
+                starts.append(size)
+                size += len(grams)
+        self.chunks, self.starts, self.size = chunks, starts, size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, r: int) -> str:
+        i = bisect_right(self.starts, r) - 1
+        return self.chunks[i][r - self.starts[i]]
+
+    def __iter__(self):
+        for chunk in self.chunks:
+            yield from chunk
 
 
 def _ngrams(text: str) -> list[str]:
     """langdetect's ``_extract_ngrams()`` after ``append(text)`` and ``cleaning_text()``."""
-    return _ngrams_of(*_features(text))
+    return list(_Ngrams(*_features(text)))
 
 
-def _trials(ngrams: list, seed: int | None):
+def _trials(ngrams: _Ngrams, seed: int | None):
     """langdetect's ``_detect_block`` sampling loop, float for float: yields, trial by trial, the
     trial's probabilities and their sum (its contribution is ``p / total / 7`` per language).
 
@@ -215,32 +234,41 @@ def _trials(ngrams: list, seed: int | None):
     n = len(tables.languages)
     rng = random.Random()
     rng.seed(seed)
-    choice = rng.choice
     cached, vector = tables.vectors.get, tables.vector  # a gram's vector, built when first drawn
+    # rng.choice(ngrams) is ngrams[rng._randbelow(len(ngrams))]: getrandbits(k) redrawn until it
+    # is below len. Inlined here (the same calls on the same generator, so the same stream);
+    # tests/test_langdetect_exact.py checks the results against langdetect's own.
+    getrandbits, size = rng.getrandbits, len(ngrams)
+    bits = size.bit_length()
+    chunks, starts = ngrams.chunks, ngrams.starts
+
+    def draw() -> tuple[float, ...]:
+        r = getrandbits(bits)
+        while r >= size:
+            r = getrandbits(bits)
+        i = bisect_right(starts, r) - 1  # ngrams[r], inlined
+        g = chunks[i][r - starts[i]]
+        return cached(g) or vector(g)
+
     start = 1.0 / n
     for _ in range(_N_TRIAL):
         alpha = _ALPHA + rng.gauss(0.0, 1.0) * _ALPHA_WIDTH
         weight = alpha / _BASE_FREQ
-        v = cached(g := choice(ngrams)) or vector(g)
-        prob = [start * (weight + a) for a in v]  # update 0
+        prob = [start * (weight + a) for a in draw()]  # update 0
         i = 0
         while True:
             total = sum(prob)  # builtin sum, left to right in language order, like langdetect
             if max(prob) / total > _CONV_THRESHOLD or i >= _ITERATION_LIMIT:
                 break
             # Updates i+1 .. i+5: each element multiplied factor by factor in draw order.
-            v1 = cached(g := choice(ngrams)) or vector(g)
-            v2 = cached(g := choice(ngrams)) or vector(g)
-            v3 = cached(g := choice(ngrams)) or vector(g)
-            v4 = cached(g := choice(ngrams)) or vector(g)
-            v5 = cached(g := choice(ngrams)) or vector(g)
+            v1, v2, v3, v4, v5 = draw(), draw(), draw(), draw(), draw()
             prob = [p / total * (weight + a) * (weight + b) * (weight + c) * (weight + d)
                     * (weight + e) for p, a, b, c, d, e in zip(prob, v1, v2, v3, v4, v5)]
             i += 5
         yield prob, total
 
 
-def _language_probabilities(ngrams: list, seed: int | None) -> list[float]:
+def _language_probabilities(ngrams: _Ngrams, seed: int | None) -> list[float]:
     """langdetect's ``langprob``: the mean of the 7 trials' normalised probabilities, summed in
     trial order as langdetect sums them."""
     langprob = [0.0] * len(_get_tables().languages)
@@ -253,7 +281,7 @@ def _language_probabilities(ngrams: list, seed: int | None) -> list[float]:
 _SLACK = 1e-9
 
 
-def _best_language(ngrams: list, seed: int | None) -> str:
+def _best_language(ngrams: _Ngrams, seed: int | None) -> str:
     """``Detector.detect()``'s answer, stopping the trials as soon as it cannot change.
 
     After k trials, each of the 7 - k left adds at most 1/7 to one language's probability and
@@ -286,14 +314,14 @@ def _ranking(prob: list[float]) -> tuple[tuple[str, float], ...]:
 
 
 def _ranked(words: tuple[str, ...], closed: bool, seed: int | None):
-    ngrams = _ngrams_of(words, closed)
+    ngrams = _Ngrams(words, closed)
     if not ngrams:
         return None
     return _ranking(_language_probabilities(ngrams, seed))
 
 
 def _detected(words: tuple[str, ...], closed: bool, seed: int | None) -> str | None:
-    ngrams = _ngrams_of(words, closed)
+    ngrams = _Ngrams(words, closed)
     return _best_language(ngrams, seed) if ngrams else None
 
 
