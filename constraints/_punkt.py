@@ -119,7 +119,10 @@ class _Token:
 
     def __init__(self, tok: str) -> None:
         self.tok = tok
-        self.type = _NUMERIC.sub("##number##", tok.lower())
+        # NLTK substitutes the anchored numeric pattern; tokens hold no newline, so a match covers
+        # the whole token and the substitution is all or nothing.
+        low = tok.lower()
+        self.type = "##number##" if _NUMERIC.match(low) else low
         self.period_final = tok.endswith(".")
         self.sentbreak = self.abbr = self.ellipsis = False
 

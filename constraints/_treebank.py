@@ -18,35 +18,38 @@ import regex
 
 __all__ = ["tokenize_sentence"]
 
+# (pattern, substitution, characters one of which any match contains): a rule is skipped when
+# none of its characters is in the text, which leaves the text as the substitution would.
 _STARTING_QUOTES = [
-    (regex.compile("([«“‘„]|[`]+)", re.U), r" \1 "),
-    (regex.compile(r"^\""), r"``"),
-    (regex.compile(r"(``)"), r" \1 "),
-    (regex.compile(r"([ \(\[{<])(\"|\'{2})"), r"\1 `` "),
-    (regex.compile(r"(?i)(?<!\w)(\')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)", re.U), r"\1 "),
+    (regex.compile("([«“‘„]|[`]+)", re.U), r" \1 ", "«“‘„`"),
+    (regex.compile(r"^\""), r"``", '"'),
+    (regex.compile(r"(``)"), r" \1 ", "`"),
+    (regex.compile(r"([ \(\[{<])(\"|\'{2})"), r"\1 `` ", "\"'"),
+    (regex.compile(r"(?i)(?<!\w)(\')(?!(?:re|ve|ll|m|t|s|d|n)\b)(?=\w)", re.U), r"\1 ", "'"),
 ]
 _ENDING_QUOTES = [
-    (regex.compile("([»”’])", re.U), r" \1 "),
-    (regex.compile(r"''"), " '' "),
-    (regex.compile(r'"'), " '' "),
-    (regex.compile(r"\s+"), " "),
-    (regex.compile(r"([^' ])('[sS]|'[mM]|'[dD]|') "), r"\1 \2 "),
-    (regex.compile(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "), r"\1 \2 "),
+    (regex.compile("([»”’])", re.U), r" \1 ", "»”’"),
+    (regex.compile(r"''"), " '' ", "'"),
+    (regex.compile(r'"'), " '' ", '"'),
+    (regex.compile(r"\s+"), " ", None),  # always: collapses every kind of white space
+    (regex.compile(r"([^' ])('[sS]|'[mM]|'[dD]|') "), r"\1 \2 ", "'"),
+    (regex.compile(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "), r"\1 \2 ", "'"),
 ]
 _PUNCTUATION = [
-    (regex.compile(r'([^\.])(\.)([\]\)}>"\'' "»”’ " r"]*+)\s*$", re.U), r"\1 \2 \3 "),
-    (regex.compile(r"([:,])([^\d])"), r" \1 \2"),
-    (regex.compile(r"([:,])$"), r" \1 "),
-    (regex.compile(r"\.{2,}", re.U), r" \g<0> "),
-    (regex.compile(r"[;@#$%&]"), r" \g<0> "),
-    (regex.compile(r"[\u2012-\u2015]", re.UNICODE), r" \g<0> "),  # figure, en, em dashes, bar
-    (regex.compile(r'([^\.])(\.)([\]\)}>"\']*)\s*$'), r"\1 \2\3 "),  # the final period
-    (regex.compile(r"[?!]"), r" \g<0> "),
-    (regex.compile(r"([^'])' "), r"\1 ' "),
-    (regex.compile(r"[*]", re.U), r" \g<0> "),
+    (regex.compile(r'([^\.])(\.)([\]\)}>"\'' "»”’ " r"]*+)\s*$", re.U), r"\1 \2 \3 ", "."),
+    (regex.compile(r"([:,])([^\d])"), r" \1 \2", ":,"),
+    (regex.compile(r"([:,])$"), r" \1 ", ":,"),
+    (regex.compile(r"\.{2,}", re.U), r" \g<0> ", "."),
+    (regex.compile(r"[;@#$%&]"), r" \g<0> ", ";@#$%&"),
+    (regex.compile(r"[\u2012-\u2015]", re.UNICODE), r" \g<0> ",  # figure, en, em dashes, bar
+     "\u2012\u2013\u2014\u2015"),
+    (regex.compile(r'([^\.])(\.)([\]\)}>"\']*)\s*$'), r"\1 \2\3 ", "."),  # the final period
+    (regex.compile(r"[?!]"), r" \g<0> ", "?!"),
+    (regex.compile(r"([^'])' "), r"\1 ' ", "'"),
+    (regex.compile(r"[*]", re.U), r" \g<0> ", "*"),
+    (regex.compile(r"[\]\[\(\)\{\}\<\>]"), r" \g<0> ", "[](){}<>"),  # parens and brackets
+    (regex.compile(r"--"), r" -- ", "-"),  # double dashes
 ]
-_PARENS_BRACKETS = (regex.compile(r"[\]\[\(\)\{\}\<\>]"), r" \g<0> ")
-_DOUBLE_DASHES = (regex.compile(r"--"), r" -- ")
 # MacIntyre's contractions ("cannot" -> "can not", " 'tis" -> " 't is"): stdlib re, as in NLTK.
 _CONTRACTIONS = [re.compile(pattern) for pattern in (
     r"(?i)\b(can)(?#X)(not)\b",
@@ -62,17 +65,18 @@ _CONTRACTIONS = [re.compile(pattern) for pattern in (
 )]
 
 
+def _apply(rules, text: str) -> str:
+    for pattern, substitution, triggers in rules:
+        if triggers is None or any(ch in text for ch in triggers):
+            text = pattern.sub(substitution, text)
+    return text
+
+
 def tokenize_sentence(text: str) -> list[str]:
     """``NLTKWordTokenizer().tokenize(text)``: the Treebank tokens of one sentence."""
-    for pattern, substitution in _STARTING_QUOTES:
-        text = pattern.sub(substitution, text)
-    for pattern, substitution in _PUNCTUATION:
-        text = pattern.sub(substitution, text)
-    for pattern, substitution in (_PARENS_BRACKETS, _DOUBLE_DASHES):
-        text = pattern.sub(substitution, text)
-    text = " " + text + " "
-    for pattern, substitution in _ENDING_QUOTES:
-        text = pattern.sub(substitution, text)
+    text = _apply(_STARTING_QUOTES, text)
+    text = _apply(_PUNCTUATION, text)  # then parentheses/brackets and double dashes, as NLTK
+    text = _apply(_ENDING_QUOTES, " " + text + " ")
     for pattern in _CONTRACTIONS:
         text = pattern.sub(r" \1 \2 ", text)
     return text.split()
