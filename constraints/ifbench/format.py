@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import re
 import string
-from functools import lru_cache
 
+import emoji  # ~20 ms of tables: paid when the IFBench family loads, never for IFEval rows
 from pydantic import Field
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
 from ._text import PUNCT, PUNCT_SPACE, remove_punct, sentences, word_tokenize
-
-
-@lru_cache(maxsize=1)
-def _is_emoji():
-    import emoji  # loaded on first use only: its tables take a while to import
-
-    return emoji.is_emoji
 
 
 @register("format:emoji")
@@ -26,7 +19,7 @@ class EmojiEndsSentences(Checker):
         return "Please use an emoji at the end of every sentence."
 
     def check(self, response: str) -> Verdict:
-        is_emoji = _is_emoji()
+        is_emoji = emoji.is_emoji
         ss = sentences(response)
         for i, sentence in enumerate(ss):
             stripped = remove_punct(sentence).strip()

@@ -6,6 +6,7 @@ import string
 from collections import Counter
 from functools import lru_cache
 
+import syllapy  # loaded with the IFBench family, as the reference imports it
 from pydantic import Field, field_validator
 
 from ..base import Checker, Params, Verdict, verdict
@@ -220,8 +221,6 @@ class NoConsecutiveFirstLetter(Checker):
 
 @lru_cache(maxsize=65536)
 def _syllable_parity(word: str) -> int:
-    import syllapy  # light, but only needed by this checker
-
     return syllapy.count(word) % 2
 
 
