@@ -283,6 +283,9 @@ class OutputTemplate(Checker):
 
 
 _OPEN = {")": "(", "]": "[", "}": "{"}
+# Only these characters change the scans' state: the loops run over them, not over every character.
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_QUOTE_MARKS = re.compile("[\"']")
 
 
 @register("format:parentheses")
@@ -293,7 +296,7 @@ class NestedBrackets(Checker):
     def check(self, response: str) -> Verdict:
         stack: list[str] = []
         deepest = 0
-        for char in response:
+        for char in _BRACKETS.findall(response):
             if char in "([{":
                 stack.append(char)
                 deepest = max(deepest, len(stack))
@@ -320,7 +323,7 @@ class NestedQuotes(Checker):
         # so apostrophes count as quotes, as in the reference.
         stack: list[str] = []
         reached = 0
-        for char in response:
+        for char in _QUOTE_MARKS.findall(response):
             if stack and char == stack[-1]:
                 stack.pop()
                 if reached - len(stack) >= 3:
