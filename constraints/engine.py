@@ -49,18 +49,21 @@ def judge_strict(checker: Checker, response: str) -> Verdict:
     return _judge(checker, response)
 
 
-def judge_loose(checker: Checker, variants: Sequence[str]) -> Verdict:
+def judge_loose(checker: Checker, variants: Sequence[str],
+                strict: Verdict | None = None) -> Verdict:
     """Passed if any variant passes; otherwise the verdict on the response itself.
 
     Identical variants are judged once (a response without '*' or with one line has many).
+    ``strict``: the verdict already given on ``variants[0]`` (the response itself), reused
+    because a check is a function of the text alone.
     """
     seen: set[str] = set()
     first: Verdict | None = None
-    for text in variants:
+    for index, text in enumerate(variants):
         if text in seen:
             continue
         seen.add(text)
-        result = _judge(checker, text)
+        result = strict if index == 0 and strict is not None else _judge(checker, text)
         if result.unavailable or result.passed:
             return result
         if first is None:
@@ -107,7 +110,8 @@ def score(checkers: Sequence[Checker], response: str, *,
     loose = None
     if "loose" in modes:
         variants = loose_variants(response)
-        loose = [judge_loose(c, variants) for c in checkers]
+        loose = [judge_loose(c, variants, strict[i] if strict is not None else None)
+                 for i, c in enumerate(checkers)]
     return Scored(strict=strict, loose=loose, checkers=list(checkers))
 
 

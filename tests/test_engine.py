@@ -160,3 +160,17 @@ def test_families_load_on_demand_and_plugins_last():
             "n = len(constraints.ids()); print('constraints.ifbench' in sys.modules, n > 80)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True", "True"]
+
+
+def test_loose_reuses_the_strict_verdict_on_the_response_itself(monkeypatch):
+    # Loose mode's first variant is the response: judged once for both modes, same verdicts.
+    checker = constraints.build("punctuation:no_comma", {})
+    seen = []
+    original = type(checker).check
+    monkeypatch.setattr(type(checker), "check", lambda self, text: seen.append(text)
+                        or original(self, text))
+    response = "**A, b**\nno commas here"
+    scored = score([checker], response)
+    assert seen.count(response) == 1
+    assert [v.passed for v in scored.strict] == [False]
+    assert [v.passed for v in scored.loose] == [True]  # the variant without the first line
