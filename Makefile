@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[train,test]"
+	$(BIN)/python -m compileall -q constraints hir cli  # what pip does for a regular install
 	touch $(STAMP)
 
 # The main job on the built-in default: SFT warm-up of a tiny model on the synthetic task, then

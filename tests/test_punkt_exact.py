@@ -125,3 +125,15 @@ def test_checking_never_imports_nltk():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             timeout=120, check=True)
     assert result.stdout.strip().splitlines()[-1] == "False", result.stdout
+
+
+def test_the_model_read_from_the_data_file_is_the_packages_model():
+    # _punkt reads punkt/data/english.py without importing the package; it must be the model
+    # punkt.load_model("english") returns.
+    literals = _punkt._english_model_literals()
+    assert literals is not None, "punkt/data/english.py not found: the slower package route is used"
+    packaged = _punkt._english_model_via_package()
+    assert set(literals["abbrev_types"]) == set(packaged["abbrev_types"])
+    assert set(map(tuple, literals["collocations"])) == set(map(tuple, packaged["collocations"]))
+    assert set(literals["sent_starters"]) == set(packaged["sent_starters"])
+    assert dict(literals["ortho_context"]) == dict(packaged["ortho_context"])
