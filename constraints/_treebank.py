@@ -51,7 +51,7 @@ _PUNCTUATION = [
     (regex.compile(r"--"), r" -- ", "-"),  # double dashes
 ]
 # MacIntyre's contractions ("cannot" -> "can not", " 'tis" -> " 't is"): stdlib re, as in NLTK.
-_CONTRACTIONS = [re.compile(pattern) for pattern in (
+_CONTRACTION_PATTERNS = (
     r"(?i)\b(can)(?#X)(not)\b",
     r"(?i)\b(d)(?#X)('ye)\b",
     r"(?i)\b(gim)(?#X)(me)\b",
@@ -62,7 +62,11 @@ _CONTRACTIONS = [re.compile(pattern) for pattern in (
     r"(?i)\b(wan)(?#X)(na)(?=\s)",
     r"(?i) ('t)(?#X)(is)\b",
     r"(?i) ('t)(?#X)(was)\b",
-)]
+)
+_CONTRACTIONS = [re.compile(pattern) for pattern in _CONTRACTION_PATTERNS]
+# One search for any of them (same engine, same case-insensitivity): most sentences have none.
+_ANY_CONTRACTION = re.compile("|".join(pattern.removeprefix("(?i)")
+                                       for pattern in _CONTRACTION_PATTERNS), re.IGNORECASE)
 
 
 def _apply(rules, text: str) -> str:
@@ -77,6 +81,7 @@ def tokenize_sentence(text: str) -> list[str]:
     text = _apply(_STARTING_QUOTES, text)
     text = _apply(_PUNCTUATION, text)  # then parentheses/brackets and double dashes, as NLTK
     text = _apply(_ENDING_QUOTES, " " + text + " ")
-    for pattern in _CONTRACTIONS:
-        text = pattern.sub(r" \1 \2 ", text)
+    if _ANY_CONTRACTION.search(text):
+        for pattern in _CONTRACTIONS:
+            text = pattern.sub(r" \1 \2 ", text)
     return text.split()

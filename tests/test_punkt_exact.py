@@ -34,6 +34,7 @@ TRICKY = [
     "He said “Stop.” Then «Non.» ‘Fine.’ End.", "1. First\n2. Second\n3. Third",
     "See fig. 3. It shows 4.5% growth. Ok.", "Bld. St.-Pierre. Next.", "a--b. --c. d",
     "I can't go. THE U.S.A. is BIG; don't \"quote\" me.", "gonna wanna gimme cannot 'tis 'twas",
+    "CANNOT GoNNa Lemme d'ye more'n WANNA go 'TIS 'Twas gotta", "wanna\tgo. Cannot.",
     "Price: 3,000.00 (approx.) -- or less... ``Quoted'' [x] {y} <z> #tag @me 50% & co.",
     "naïve café. Ünïcödé Straße. नमस्ते दुनिया। 你好。世界！ Done.",
     "**Bold.** *Italic.* ***Both.*** End.", "Item A.\nItem B.\n\n\nItem C.",
