@@ -17,10 +17,11 @@ the per-character normalisation and the Vietnamese normalisation) come from the 
    lists of its space-separated words, each followed by its "trailing space" grams unless the
    word ends the text. A word's list is computed once (``_word_grams``, cached). Within a word
    a character emits nothing when it and the one before are both upper case (``capitalword``).
-3. Profiles are loaded on the first detection only, as plain ``{gram: count}`` dicts, in
-   ``os.listdir`` order (langdetect's order, which decides ties and summation order). A gram's
-   55-vector ``1.0 * count / n_words[len - 1]`` (langdetect's arithmetic) is built the first
-   time the gram is drawn, instead of langdetect's ~88,000 vectors at load time.
+3. Profiles are loaded on the first detection only, in ``os.listdir`` order (langdetect's
+   order, which decides ties and summation order), inverted to gram -> (language, count)
+   entries and cached on disk for later processes (``_ProfileCache``). A gram's 55-vector
+   ``1.0 * count / n_words[len - 1]`` (langdetect's arithmetic) is built the first time the
+   gram is drawn, instead of langdetect's ~88,000 vectors at load time.
 4. Sampling replays langdetect's ``random.Random(seed)`` stream call for call (one ``gauss`` per
    trial, one ``choice`` per update), with the same float operations in the same order: the
    five updates between two normalisations are fused into one comprehension, but each element
@@ -36,10 +37,13 @@ Thread-safe: the only shared state is the lazily built tables and the caches.
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import random
 import re
+import sys
 import threading
+from array import array
 from bisect import bisect_right
 from functools import lru_cache
 
@@ -62,7 +66,14 @@ _NON_LATIN = re.compile("[\u0300-\U0010ffff]")
 
 
 class _Tables:
-    """What langdetect's DetectorFactory holds, built lazily: languages, profiles, normaliser."""
+    """What langdetect's DetectorFactory holds, built lazily: languages, profiles, normaliser.
+
+    The 55 profiles are held inverted: for each gram of any profile (``index``: gram -> row),
+    the languages that have it and its counts (``langs`` / ``counts`` from ``offsets[row]`` to
+    ``offsets[row + 1]``), so a gram's vector costs its few entries, not 55 dictionary look-ups.
+    Parsing the profiles' JSON and inverting them costs about 0.1 s; the result is cached on
+    disk (see ``_ProfileCache``) and loaded in about 20 ms by later processes.
+    """
 
     def __init__(self) -> None:
         from langdetect.detector import Detector
@@ -73,27 +84,16 @@ class _Tables:
         self.mail_re = Detector.MAIL_RE
         self.normalize_vi = NGram.normalize_vi
         self.normalize_char = NGram.normalize
-        files = os.listdir(PROFILES_DIRECTORY)
-        languages, freqs, n_words = [], [], []
-        for name in files:
-            if name.startswith("."):
-                continue
-            path = os.path.join(PROFILES_DIRECTORY, name)
-            if not os.path.isfile(path):
-                continue
-            with open(path, encoding="utf-8") as f:
-                profile = json.load(f)
-            languages.append(profile["name"])
-            freqs.append(profile["freq"])
-            n_words.append(profile["n_words"])
-        self.languages = tuple(languages)
-        self.freqs = tuple(freqs)
-        self.n_words = tuple(n_words)
-        # by_length[k]: (freq, n_words[k]) of every language, for the (k+1)-grams' frequencies.
-        self.by_length = tuple(tuple((freq, counts[k]) for freq, counts in zip(freqs, n_words))
-                               for k in range(3))
-        # Every gram of every profile: langdetect's ``word_lang_prob_map`` keys.
-        self.known = frozenset().union(*freqs)
+        cache = _ProfileCache(PROFILES_DIRECTORY)
+        compact = cache.load()
+        if compact is None:
+            compact = _invert_profiles(cache.files)
+            cache.store(compact)
+        self.languages, self.n_words, grams, self.offsets, self.langs, self.counts = compact
+        # Every gram of every profile (langdetect's ``word_lang_prob_map`` keys) -> its row.
+        self.index = dict(zip(grams, range(len(grams))))
+        # n_words_at[k][lang]: the language's number of (k+1)-grams, the vectors' denominators.
+        self.n_words_at = tuple(tuple(counts[k] for counts in self.n_words) for k in range(3))
         self.vectors: dict[str, tuple[float, ...]] = {}
         # str.translate table that fills itself: code point -> normalised character.
         normalize_char = self.normalize_char
@@ -108,9 +108,107 @@ class _Tables:
     def vector(self, gram: str) -> tuple[float, ...]:
         """langdetect's ``word_lang_prob_map[gram]`` for a known gram (memoized)."""
         # langdetect: 1.0 * freq / n_words[len - 1], and 0.0 for a language without the gram.
-        result = self.vectors[gram] = tuple([1.0 * freq[gram] / n_words if gram in freq else 0.0
-                                             for freq, n_words in self.by_length[len(gram) - 1]])
+        row = self.index[gram]
+        n_words = self.n_words_at[len(gram) - 1]
+        vector = [0.0] * len(n_words)
+        langs, counts = self.langs, self.counts
+        for j in range(self.offsets[row], self.offsets[row + 1]):
+            lang = langs[j]
+            vector[lang] = 1.0 * counts[j] / n_words[lang]
+        result = self.vectors[gram] = tuple(vector)
         return result
+
+
+# Array typecodes of the inverted profiles: row offsets (< 2**32 entries), language indices
+# (55 languages), counts (the largest profile count is about 2.8e7).
+_OFFSET, _LANG, _COUNT = "I", "B", "Q"
+
+
+def _invert_profiles(files: list[str]):
+    """(languages, n_words, grams, offsets, langs, counts) from langdetect's profile files, in
+    ``os.listdir`` order (langdetect's order, which decides ties and summation order)."""
+    languages, n_words, rows = [], [], {}
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            profile = json.load(f)
+        lang = len(languages)
+        languages.append(profile["name"])
+        n_words.append(tuple(profile["n_words"]))
+        for gram, count in profile["freq"].items():
+            entry = rows.get(gram)
+            if entry is None:
+                rows[gram] = entry = []
+            entry.append((lang, count))
+    offsets, langs, counts = array(_OFFSET, [0]), array(_LANG), array(_COUNT)
+    for entry in rows.values():
+        for lang, count in entry:
+            langs.append(lang)
+            counts.append(count)
+        offsets.append(len(langs))
+    return tuple(languages), tuple(n_words), tuple(rows), offsets, langs, counts
+
+
+class _ProfileCache:
+    """The inverted profiles in one ``marshal`` file per Python version, under ``HIR_CACHE_DIR``
+    (default ``$XDG_CACHE_HOME/hir``, else ``~/.cache/hir``).
+
+    Derived only from the installed langdetect profiles: the file records their paths, sizes and
+    modification times in ``os.listdir`` order and is used only when they all match. Anything
+    unexpected (no file, another layout, a read-only or missing directory, a corrupt file)
+    means the profiles are read from langdetect itself, as without a cache. Written to a
+    temporary file and renamed, so concurrent processes never read a partial file.
+    """
+
+    # The typecodes are part of the format: their sizes are the machine's.
+    header = ("hir-langdetect", 1, _OFFSET, _LANG, _COUNT,
+              array(_OFFSET).itemsize, array(_COUNT).itemsize)
+
+    def __init__(self, directory: str) -> None:
+        self.files = [os.path.join(directory, name) for name in os.listdir(directory)
+                      if not name.startswith(".")
+                      and os.path.isfile(os.path.join(directory, name))]
+        self.stamp = tuple((path, os.stat(path).st_size, os.stat(path).st_mtime_ns)
+                           for path in self.files)
+        root = os.environ.get("HIR_CACHE_DIR") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+            "hir")
+        self.path = os.path.join(root, "langdetect-profiles.py%d%d.marshal" % sys.version_info[:2])
+
+    def load(self):
+        try:
+            with open(self.path, "rb") as f:
+                header, stamp, languages, n_words, grams, offsets, langs, counts = \
+                    marshal.loads(f.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        if header != self.header or stamp != self.stamp:
+            return None
+        arrays = []
+        for raw, typecode in zip((offsets, langs, counts), (_OFFSET, _LANG, _COUNT)):
+            values = array(typecode)
+            values.frombytes(raw)
+            arrays.append(values)
+        offsets, langs, counts = arrays
+        if (len(offsets) != len(grams) + 1 or offsets[-1] != len(langs)
+                or len(langs) != len(counts) or len(n_words) != len(languages)):
+            return None
+        return languages, n_words, grams, offsets, langs, counts
+
+    def store(self, compact) -> None:
+        languages, n_words, grams, offsets, langs, counts = compact
+        record = (self.header, self.stamp, languages, n_words, grams,
+                  offsets.tobytes(), langs.tobytes(), counts.tobytes())
+        temporary = "%s.%d.tmp" % (self.path, os.getpid())
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(temporary, "wb") as f:
+                marshal.dump(record, f)
+            os.replace(temporary, self.path)
+        except OSError:  # read-only or full: every process reads the profiles instead
+            try:
+                os.remove(temporary)
+            except OSError:
+                pass
 
 
 _tables: _Tables | None = None
@@ -139,7 +237,7 @@ def _word_grams(word: str, tail: bool) -> tuple[str, ...]:
     nothing when it and the one before it are upper case (langdetect's ``capitalword``).
     ``tail``: the word is followed by a space, which emits "c " and " c " (one letter) or "bc ".
     """
-    known = _get_tables().known
+    known = _get_tables().index
     buffer = " " + word
     ends = range(3, len(buffer) + 1)
     if not word.islower():  # may hold upper-case pairs: drop the ends where both are upper

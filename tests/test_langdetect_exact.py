@@ -79,9 +79,9 @@ def test_languages_are_langdetects_in_its_order(factory):
 
 def test_profile_vectors_are_langdetects(factory):
     tables = L._get_tables()
-    assert tables.known == factory.word_lang_prob_map.keys()
+    assert tables.index.keys() == factory.word_lang_prob_map.keys()
     for gram in ("e", "th", "the", "ing", " a", "a ", " a ", "ой", "の", "一"):
-        if gram in tables.known:
+        if gram in tables.index:
             assert tables.vector(gram) == tuple(factory.word_lang_prob_map[gram]), gram
 
 
@@ -188,3 +188,43 @@ def test_a_clear_text_is_decided_after_four_trials(monkeypatch):
     monkeypatch.setattr(L, "_trials", counted)
     assert L.detect("This is a plain English sentence about the weather today.", 3) == "en"
     assert len(drawn) == 4
+
+
+def _fresh_tables(monkeypatch, cache_dir) -> "L._Tables":
+    monkeypatch.setenv("HIR_CACHE_DIR", str(cache_dir))
+    return L._Tables()
+
+
+def test_profile_cache_round_trip_gives_the_same_tables(monkeypatch, tmp_path):
+    built = _fresh_tables(monkeypatch, tmp_path)  # no cache yet: parsed from langdetect's JSON
+    cache_files = list(tmp_path.iterdir())
+    assert len(cache_files) == 1 and cache_files[0].suffix == ".marshal"
+    loaded = _fresh_tables(monkeypatch, tmp_path)  # from the cache
+    assert loaded.languages == built.languages and loaded.n_words == built.n_words
+    assert loaded.index == built.index
+    assert (loaded.offsets, loaded.langs, loaded.counts) == (built.offsets, built.langs,
+                                                              built.counts)
+    for gram in list(built.index)[::997]:
+        assert loaded.vector(gram) == built.vector(gram)
+
+
+def test_a_corrupt_or_stale_cache_is_rebuilt(monkeypatch, tmp_path):
+    reference = _fresh_tables(monkeypatch, tmp_path)
+    (cache_file,) = tmp_path.iterdir()
+    cache_file.write_bytes(b"not marshal data")
+    assert _fresh_tables(monkeypatch, tmp_path).index == reference.index
+    assert cache_file.read_bytes() != b"not marshal data"  # replaced by a good one
+
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    cache = L._ProfileCache(PROFILES_DIRECTORY)
+    assert cache.load() is not None
+    cache.stamp = cache.stamp[:-1]  # as if a profile file had changed or gone
+    assert cache.load() is None
+
+
+def test_an_unwritable_cache_directory_is_not_an_error(monkeypatch, tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory should be")
+    tables = _fresh_tables(monkeypatch, blocked / "sub")
+    assert len(tables.languages) == 55
