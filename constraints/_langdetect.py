@@ -46,6 +46,7 @@ import threading
 from array import array
 from bisect import bisect_right
 from functools import lru_cache
+from itertools import accumulate
 
 __all__ = ["detect", "probabilities", "languages"]
 
@@ -128,24 +129,22 @@ def _invert_profiles(files: list[str]):
     """(languages, n_words, grams, offsets, langs, counts) from langdetect's profile files, in
     ``os.listdir`` order (langdetect's order, which decides ties and summation order)."""
     languages, n_words, rows = [], [], {}
-    for path in files:
+    for lang, path in enumerate(files):
         with open(path, encoding="utf-8") as f:
             profile = json.load(f)
-        lang = len(languages)
         languages.append(profile["name"])
         n_words.append(tuple(profile["n_words"]))
         for gram, count in profile["freq"].items():
             entry = rows.get(gram)
             if entry is None:
-                rows[gram] = entry = []
-            entry.append((lang, count))
-    offsets, langs, counts = array(_OFFSET, [0]), array(_LANG), array(_COUNT)
-    for entry in rows.values():
-        for lang, count in entry:
-            langs.append(lang)
-            counts.append(count)
-        offsets.append(len(langs))
-    return tuple(languages), tuple(n_words), tuple(rows), offsets, langs, counts
+                rows[gram] = [lang, count]
+            else:
+                entry += (lang, count)  # [lang, count, lang, count, ...] in language order
+    flat = [value for entry in rows.values() for value in entry]
+    offsets = array(_OFFSET, [0])
+    offsets.extend(accumulate(len(entry) >> 1 for entry in rows.values()))
+    return (tuple(languages), tuple(n_words), tuple(rows), offsets, array(_LANG, flat[0::2]),
+            array(_COUNT, flat[1::2]))
 
 
 class _ProfileCache:
