@@ -28,6 +28,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/check_throughput.py
+	$(BIN)/python benchmarks/ifbench_throughput.py
 	$(BIN)/python benchmarks/relabel_throughput.py
 	$(BIN)/python benchmarks/trainer_throughput.py
 
