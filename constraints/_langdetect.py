@@ -43,6 +43,7 @@ import random
 import re
 import sys
 import threading
+import zlib
 from array import array
 from bisect import bisect_right
 from functools import lru_cache
@@ -148,7 +149,8 @@ def _invert_profiles(files: list[str]):
 
 
 class _ProfileCache:
-    """The inverted profiles in one ``marshal`` file per Python version, under ``HIR_CACHE_DIR``
+    """The inverted profiles in one ``marshal`` file per Python version and langdetect
+    installation, under ``HIR_CACHE_DIR``
     (default ``$XDG_CACHE_HOME/hir``, else ``~/.cache/hir``).
 
     Derived only from the installed langdetect profiles: the file records their paths, sizes and
@@ -171,7 +173,10 @@ class _ProfileCache:
         root = os.environ.get("HIR_CACHE_DIR") or os.path.join(
             os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
             "hir")
-        self.path = os.path.join(root, "langdetect-profiles.py%d%d.marshal" % sys.version_info[:2])
+        # One file per Python version and langdetect installation (virtual environments
+        # side by side must not keep replacing each other's file).
+        self.path = os.path.join(root, "langdetect-profiles-py%d%d-%08x.marshal" % (
+            *sys.version_info[:2], zlib.crc32(os.path.abspath(directory).encode())))
 
     def load(self):
         try:

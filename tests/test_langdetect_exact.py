@@ -228,3 +228,13 @@ def test_an_unwritable_cache_directory_is_not_an_error(monkeypatch, tmp_path):
     blocked.write_text("a file where the cache directory should be")
     tables = _fresh_tables(monkeypatch, blocked / "sub")
     assert len(tables.languages) == 55
+
+
+def test_each_langdetect_installation_has_its_own_cache_file(monkeypatch, tmp_path):
+    # Two virtual environments must not keep replacing each other's cache file.
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    monkeypatch.setenv("HIR_CACHE_DIR", str(tmp_path))
+    other = tmp_path / "other_profiles"
+    other.mkdir()
+    assert L._ProfileCache(PROFILES_DIRECTORY).path != L._ProfileCache(str(other)).path
