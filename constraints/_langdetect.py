@@ -15,19 +15,25 @@ the per-character normalisation and the Vietnamese normalisation) come from the 
 2. N-gram extraction. langdetect feeds characters one by one into an ``NGram`` buffer whose state
    resets at every (normalised) space, so the n-gram list of a text is the concatenation of the
    lists of its space-separated words, each followed by its "trailing space" grams unless the
-   word ends the text. A word's list is computed once (``_word_grams``, cached). Within a word
-   a character emits nothing when it and the one before are both upper case (``capitalword``).
+   word ends the text. A word's list is computed once (``_word_grams``, cached), and the text's
+   list is kept as its words' lists (``_Ngrams``), indexed by bisection, never concatenated.
+   Within a word a character emits nothing when it and the one before are both upper case
+   (``capitalword``).
 3. Profiles are loaded on the first detection only, in ``os.listdir`` order (langdetect's
    order, which decides ties and summation order), inverted to gram -> (language, count)
    entries and cached on disk for later processes (``_ProfileCache``). A gram's 55-vector
    ``1.0 * count / n_words[len - 1]`` (langdetect's arithmetic) is built the first time the
    gram is drawn, instead of langdetect's ~88,000 vectors at load time.
 4. Sampling replays langdetect's ``random.Random(seed)`` stream call for call (one ``gauss`` per
-   trial, one ``choice`` per update), with the same float operations in the same order: the
+   trial, one ``choice`` per update: inlined as ``choice`` draws, ``getrandbits`` until below
+   the length), with the same float operations in the same order: the
    five updates between two normalisations are fused into one comprehension, but each element
    is still multiplied factor by factor, left to right; normalisation uses builtin ``sum`` over
    the list in language order, then one division per language (carried into the next block).
-5. Results are cached (seeded calls only) by the features they depend on, the normalised
+5. ``detect()`` stops after k < 7 trials when the leader is ahead by more than the (7 - k) / 7
+   the remaining trials can add to any language: then it is the final strict maximum
+   (``_best_language``). ``probabilities()`` always runs the 7 trials.
+6. Results are cached (seeded calls only) by the features they depend on, the normalised
    words and whether a separator ends the text, so texts that differ only in separators
    (a loose variant without "**", trailing spaces) are sampled once.
 
