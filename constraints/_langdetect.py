@@ -37,7 +37,8 @@ the per-character normalisation and the Vietnamese normalisation) come from the 
    words and whether a separator ends the text, so texts that differ only in separators
    (a loose variant without "**", trailing spaces) are sampled once.
 
-Thread-safe: the only shared state is the lazily built tables and the caches.
+Thread-safe: the only shared state is the lazily built tables and the caches (a race may
+build the tables twice, equal both times).
 """
 
 from __future__ import annotations
@@ -48,11 +49,10 @@ import os
 import random
 import re
 import sys
-import threading
 import zlib
 from array import array
 from bisect import bisect_right
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 
 __all__ = ["detect", "probabilities", "languages"]
@@ -174,8 +174,9 @@ class _ProfileCache:
         self.files = [os.path.join(directory, name) for name in os.listdir(directory)
                       if not name.startswith(".")
                       and os.path.isfile(os.path.join(directory, name))]
-        self.stamp = tuple((path, os.stat(path).st_size, os.stat(path).st_mtime_ns)
-                           for path in self.files)
+        stats = [os.stat(path) for path in self.files]
+        self.stamp = tuple((path, stat.st_size, stat.st_mtime_ns)
+                           for path, stat in zip(self.files, stats))
         root = os.environ.get("HIR_CACHE_DIR") or os.path.join(
             os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
             "hir")
@@ -221,17 +222,10 @@ class _ProfileCache:
                 pass
 
 
-_tables: _Tables | None = None
-_tables_lock = threading.Lock()
-
-
+@cache
 def _get_tables() -> _Tables:
-    global _tables
-    if _tables is None:
-        with _tables_lock:
-            if _tables is None:
-                _tables = _Tables()
-    return _tables
+    """The tables, built on first use (a race may build them twice; both builds are equal)."""
+    return _Tables()
 
 
 def languages() -> tuple[str, ...]:
@@ -291,10 +285,11 @@ def _features(text: str) -> tuple[tuple[str, ...], bool]:
 
 
 class _Ngrams:
-    """A text's n-gram list, kept as its words' gram tuples (``len`` and indexing as the list).
+    """A text's n-gram list, kept as its words' gram tuples (``len`` and iteration as the list).
 
     langdetect draws a few hundred grams from lists of tens of thousands; the flat list would
-    cost more to build than the sampling. Index ``r`` is found by bisecting the words' starts.
+    cost more to build than the sampling. ``_trials`` finds index ``r`` by bisecting the words'
+    ``starts``.
     """
 
     __slots__ = ("chunks", "starts", "size")
@@ -312,10 +307,6 @@ class _Ngrams:
 
     def __len__(self) -> int:
         return self.size
-
-    def __getitem__(self, r: int) -> str:
-        i = bisect_right(self.starts, r) - 1
-        return self.chunks[i][r - self.starts[i]]
 
     def __iter__(self):
         for chunk in self.chunks:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import string
-import threading
+from functools import cache
 
 import regex
 
@@ -128,17 +128,10 @@ def _english_model_literals() -> dict | None:
         return None
 
 
-_params: _Parameters | None = None
-_params_lock = threading.Lock()
-
-
+@cache
 def _parameters() -> _Parameters:
-    global _params
-    if _params is None:
-        with _params_lock:
-            if _params is None:
-                _params = _Parameters()
-    return _params
+    """The model, loaded on first use (a race may load it twice; both loads are equal)."""
+    return _Parameters()
 
 
 class _Token:
