@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from hir import jsonl
 
 from .choices import SemanticsChoice
-from .progress import progress_bar
+from .progress import console, error_line, progress_bar
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from hir import checking
 
 MAX_ERROR_MESSAGES = 50  # per stream; every rejected row is still in OUT and in the summary
@@ -67,25 +66,23 @@ def check(
     **error** field and a message on stderr naming file, line and field; the other rows
     are still scored. **Exit status**: 0 all rows scored, 1 some row rejected, 2 usage error.
     """
-    from hir import checking  # here, not at start-up: `hir --help` need not load pydantic
+    from hir import checking  # here, not at start-up: `hir --help` need not load the checkers
 
-    err = Console(stderr=True, highlight=False)
     for path in (input, responses):
         if path is not None and path != jsonl.STDIN and not Path(path).is_file():
-            err.print(f"error: no such file: {path}", markup=False)
+            error_line(f"error: no such file: {path}")
             raise typer.Exit(2)
     if responses == jsonl.STDIN and input == jsonl.STDIN:
-        err.print("error: IN and RESPONSES cannot both be stdin", markup=False)
+        error_line("error: IN and RESPONSES cannot both be stdin")
         raise typer.Exit(2)
     if output not in (None, jsonl.STDIN) and Path(output).exists() and any(
             path not in (None, jsonl.STDIN) and Path(path).resolve() == Path(output).resolve()
             for path in (input, responses)):
-        err.print(f"error: OUT {output} is also an input file (it would be overwritten)",
-                  markup=False)
+        error_line(f"error: OUT {output} is also an input file (it would be overwritten)")
         raise typer.Exit(2)
     n_workers = workers or os.cpu_count() or 1
     to_stdout = output is None or output == jsonl.STDIN
-    reporter = _Reporter(err)
+    reporter = _Reporter()
 
     lines: Iterator[jsonl.Line] = jsonl.read_jsonl(input)
     response_index = None
@@ -99,15 +96,13 @@ def check(
     results = checking.score_rows(lines, semantics=semantics.value,
                                   strip_thinking=strip_thinking, workers=n_workers)
     summary = checking.Summary()
-    show_progress = not quiet and err.is_terminal
     try:
         out = jsonl.open_output(output)
     except OSError as exc:
-        err.print(f"error: cannot write {output}: {exc.strerror or exc}", markup=False)
+        error_line(f"error: cannot write {output}: {exc.strerror or exc}")
         raise typer.Exit(2)
-    total = jsonl.count_lines(input) if show_progress else None
     try:
-        with progress_bar("checking", err, show_progress, total) as advance:
+        with progress_bar("checking", not quiet, lambda: jsonl.count_lines(input)) as advance:
             for result in results:
                 jsonl.write_line(out, result.to_json())
                 summary.add(result)
@@ -130,7 +125,7 @@ def check(
         summary.responses_rejected = len(response_index.rejected) + len(unused)
     reporter.finish()
     if json_summary or not quiet:
-        destination = err if to_stdout else Console(highlight=False)
+        destination = console(stderr=to_stdout)
         if json_summary:
             data = {"input": jsonl.display_name(input), "semantics": semantics.value,
                     **summary.to_json()}
@@ -145,8 +140,7 @@ def check(
 class _Reporter:
     """Prints one line per rejected row on stderr, up to a limit."""
 
-    def __init__(self, console: Console) -> None:
-        self.console = console
+    def __init__(self) -> None:
         self.count = 0
 
     def report(self, result: checking.RowResult) -> None:
@@ -154,13 +148,12 @@ class _Reporter:
         if self.count <= MAX_ERROR_MESSAGES:
             named = result.field is None or result.field in (result.error or "")
             field = "" if named else f" [field {result.field}]"
-            self.console.print(f"error: {result.message()}{field}", markup=False,
-                               soft_wrap=True)
+            error_line(f"error: {result.message()}{field}")
 
     def finish(self) -> None:
         if self.count > MAX_ERROR_MESSAGES:
-            self.console.print(f"... {self.count - MAX_ERROR_MESSAGES} more rejected rows; each "
-                               "has an 'error' field in the output", markup=False)
+            error_line(f"... {self.count - MAX_ERROR_MESSAGES} more rejected rows; each has an "
+                       "'error' field in the output")
 
 
 def _pct(value: float | None) -> str:
@@ -169,6 +162,9 @@ def _pct(value: float | None) -> str:
 
 def render_summary(summary: checking.Summary, source: str, semantics: str) -> Table:
     """The summary as a rich table: overall accuracy, then one line per constraint id."""
+    from rich.table import Table
+    from rich.text import Text
+
     acc = summary.accuracy()
     caption = [f"{summary.scored} rows scored ({summary.samples} responses)",
                f"{summary.rejected} rejected" + (" (in no denominator)" if summary.rejected else "")]

@@ -10,14 +10,15 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from .choices import ModeChoice, SemanticsChoice
-from .progress import progress_bar
+from .progress import console, error_line, progress_bar
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 MAX_ERROR_MESSAGES = 50  # on stderr; every rejected row is still in the rejects report
 
@@ -89,9 +90,8 @@ def relabel(
     from hir.dumps import read_groups
     from hir.relabel import RelabelConfig, Summary, relabel_stream
 
-    err = Console(stderr=True, highlight=False)
     if input != jsonl.STDIN and not Path(input).is_file():
-        err.print(f"error: no such file: {input}", markup=False)
+        error_line(f"error: no such file: {input}")
         raise typer.Exit(2)
     to_stdout = output is None or output == jsonl.STDIN
     if rejects is None and not to_stdout:
@@ -110,14 +110,14 @@ def relabel(
     reject_out = None
     shown = 0
     try:
-        with progress_bar("relabeling", err, not quiet and err.is_terminal, jsonl.count_lines(input)) as advance:
+        with progress_bar("relabeling", not quiet, lambda: jsonl.count_lines(input)) as advance:
             for event in events:
                 for row in event.rows:
                     jsonl.write_line(out, row)
                 for rej in event.rejects:
                     shown += 1
                     if shown <= MAX_ERROR_MESSAGES or rejects is None:  # stderr is the report
-                        err.print(f"error: {rej.describe()}", markup=False, soft_wrap=True)
+                        error_line(f"error: {rej.describe()}")
                     if rejects is not None:
                         if reject_out is None:
                             reject_out = jsonl.open_output(rejects)
@@ -133,17 +133,15 @@ def relabel(
         if reject_out is not None and reject_out is not sys.stdout:
             reject_out.close()
     if shown > MAX_ERROR_MESSAGES and rejects is not None:
-        err.print(f"... {shown - MAX_ERROR_MESSAGES} more rejected rows; all are in {rejects}",
-                  markup=False)
+        error_line(f"... {shown - MAX_ERROR_MESSAGES} more rejected rows; all are in {rejects}")
     if not quiet:
         data = {"input": jsonl.display_name(input), "output": output or "<stdout>",
                 "rejects": rejects if shown else None, "k": k, "budget": budget.value,
                 "semantics": semantics.value, "mode": mode.value, **summary.to_json()}
         if json_summary:
-            destination = err if to_stdout else Console(highlight=False)
-            destination.print(jsonl.dumps(data), markup=False, soft_wrap=True)
+            console(stderr=to_stdout).print(jsonl.dumps(data), markup=False, soft_wrap=True)
         else:
-            err.print(render_summary(data))
+            console(stderr=True).print(render_summary(data))
     if shown:
         raise typer.Exit(1)
 
@@ -157,6 +155,8 @@ def _fmt(value: Any, pct: bool = False) -> str:
 
 
 def render_summary(data: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"hir relabel {data['input']} (k={data['k']}, {data['budget']} budget, "
                         f"{data['mode']}, {data['semantics']} semantics)",
                   caption=f"{data['rejected_rows']} rows rejected"

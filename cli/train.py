@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 # CLI option name -> TrainConfig field, for the overrides dict (None = not given on the CLI).
 _OVERRIDES = ("model", "data", "eval_data", "output_dir", "max_steps", "seed", "replay", "reward",
@@ -76,6 +78,9 @@ def train(
     -m cli.main train ...`. **Exit status**: 0 ok, 1 some data rows rejected (trained on the rest),
     2 bad config or setup.
     """
+    from rich.console import Console
+    from rich.table import Table
+
     from hir.train.config import ConfigFileError, load_config
 
     rank = int(os.environ.get("RANK", "0"))
@@ -160,6 +165,8 @@ def _run_with_progress(trainer, console: Console, cfg):
 
 
 def _summary(result) -> Table:
+    from rich.table import Table
+
     table = Table(title="held-out success (greedy), before -> after")
     table.add_column("metric")
     table.add_column("before", justify="right")
@@ -189,6 +196,8 @@ def plot(
     title: Optional[str] = typer.Option(None),
 ) -> None:
     """Plot held-out success (ILA solid, CLA dashed) against generated rollouts, one line a run."""
+    from rich.console import Console
+
     from hir.train.plot import plot_runs
 
     err = Console(stderr=True, highlight=False)

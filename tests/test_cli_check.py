@@ -260,11 +260,13 @@ def test_help_documents_exit_status():
 
 
 def test_cli_starts_without_torch_and_checks_without_it():
+    # Quiet, nothing is rendered, so rich is not loaded either (a fifth of the start-up).
     code = ("import sys, runpy; sys.argv = ['hir', 'check', 'examples/ifeval_sample.jsonl', '-q',"
             " '-o', '/dev/null']\n"
             "try:\n    runpy.run_module('cli.main', run_name='__main__')\n"
             "except SystemExit:\n    pass\n"
             "assert 'torch' not in sys.modules, 'hir check imported torch'\n"
+            "assert 'rich' not in sys.modules, 'hir check -q imported rich'\n"
             "from cli.main import app\nprint(sorted(c.name for c in app.registered_commands))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
@@ -273,13 +275,13 @@ def test_cli_starts_without_torch_and_checks_without_it():
 
 
 def test_progress_bar_on_a_terminal_leaves_stdout_clean(monkeypatch):
-    import cli.check
+    import cli.progress
     from rich.console import Console
 
-    def terminal_console(*args, **kwargs):
-        return Console(*args, force_terminal=True, **kwargs)
+    def terminal_console(stderr=False):
+        return Console(stderr=stderr, highlight=False, force_terminal=True)
 
-    monkeypatch.setattr(cli.check, "Console", terminal_console)
+    monkeypatch.setattr(cli.progress, "console", terminal_console)
     rows = [row(i, "a, b" if i % 2 else "ab") for i in range(30)]
     result = invoke("-", "--workers", "2", input=jsonl_text(rows))
     assert result.exit_code == 0, result.stderr
