@@ -21,7 +21,9 @@ the per-character normalisation and the Vietnamese normalisation) come from the 
    (``capitalword``).
 3. Profiles are loaded on the first detection only, in ``os.listdir`` order (langdetect's
    order, which decides ties and summation order), inverted to gram -> (language, count)
-   entries and cached on disk for later processes (``_ProfileCache``). A gram's 55-vector
+   entries and cached on disk for later processes (``_ProfileCache``). The gram -> entries map
+   is split in blocks of 128 code points, each built when a word of its block is first seen
+   (an ASCII text never builds the others). A gram's 55-vector
    ``1.0 * count / n_words[len - 1]`` (langdetect's arithmetic) is built the first time the
    gram is drawn, instead of langdetect's ~88,000 vectors at load time.
 4. Sampling replays langdetect's ``random.Random(seed)`` stream call for call (one ``gauss`` per
@@ -76,11 +78,14 @@ _NON_LATIN = re.compile("[\u0300-\U0010ffff]")
 class _Tables:
     """What langdetect's DetectorFactory holds, built lazily: languages, profiles, normaliser.
 
-    The 55 profiles are held inverted: for each gram of any profile (``index``: gram -> row),
-    the languages that have it and its counts (``langs`` / ``counts`` from ``offsets[row]`` to
-    ``offsets[row + 1]``), so a gram's vector costs its few entries, not 55 dictionary look-ups.
-    Parsing the profiles' JSON and inverting them costs about 0.1 s; the result is cached on
-    disk (see ``_ProfileCache``) and loaded in about 20 ms by later processes.
+    The 55 profiles are held inverted: for each gram of any profile, a row: the languages that
+    have it and its counts (``langs`` / ``counts`` from ``offsets[row]`` to ``offsets[row + 1]``),
+    so a gram's vector costs its few entries, not 55 dictionary look-ups. Grams are grouped in
+    blocks of 128 code points by their first letter (``_block``), rows numbered block by block,
+    and a block's gram -> row map is built the first time a word of that block is seen: an
+    English text needs the ASCII block's ~19,000 grams, not all ~88,000. Parsing the profiles'
+    JSON and inverting them costs about 0.1 s; the result is cached on disk (see
+    ``_ProfileCache``) and loaded in a few milliseconds by later processes.
     """
 
     def __init__(self) -> None:
@@ -97,9 +102,9 @@ class _Tables:
         if compact is None:
             compact = _invert_profiles(cache.files)
             cache.store(compact)
-        self.languages, self.n_words, grams, self.offsets, self.langs, self.counts = compact
-        # Every gram of every profile (langdetect's ``word_lang_prob_map`` keys) -> its row.
-        self.index = dict(zip(grams, range(len(grams))))
+        self.languages, self.n_words, blocks, self.offsets, self.langs, self.counts = compact
+        # block -> {gram: row}, each built from (first row, "\0"-joined grams) when first needed.
+        self.rows = _BlockRows(blocks)
         # n_words_at[k][lang]: the language's number of (k+1)-grams, the vectors' denominators.
         self.n_words_at = tuple(tuple(counts[k] for counts in self.n_words) for k in range(3))
         self.vectors: dict[str, tuple[float, ...]] = {}
@@ -113,10 +118,18 @@ class _Tables:
 
         self.normalised = _Normalised()
 
+    def row(self, gram: str) -> int | None:
+        """The gram's row, ``None`` for a gram of no profile."""
+        return self.rows[_block(gram)].get(gram)
+
+    def all_rows(self) -> dict[str, int]:
+        """Every gram of every profile (langdetect's ``word_lang_prob_map`` keys) -> its row."""
+        return {gram: row for block in self.rows.blocks for gram, row in self.rows[block].items()}
+
     def vector(self, gram: str) -> tuple[float, ...]:
         """langdetect's ``word_lang_prob_map[gram]`` for a known gram (memoized)."""
         # langdetect: 1.0 * freq / n_words[len - 1], and 0.0 for a language without the gram.
-        row = self.index[gram]
+        row = self.row(gram)
         n_words = self.n_words_at[len(gram) - 1]
         vector = [0.0] * len(n_words)
         langs, counts = self.langs, self.counts
@@ -132,25 +145,59 @@ class _Tables:
 _OFFSET, _LANG, _COUNT = "I", "B", "Q"
 
 
+# Gram blocks: 128 code points, by the gram's first character that is not a space.
+_BLOCK_SHIFT = 7
+_SEPARATOR = "\0"  # joins a block's grams; normalised text has no NUL
+
+
+def _block(gram: str) -> int:
+    return ord(gram[1] if gram[0] == " " and len(gram) > 1 else gram[0]) >> _BLOCK_SHIFT
+
+
+class _BlockRows(dict):
+    """block -> {gram: row}, each block's map built on first access ({} for a block with no
+    grams). ``blocks``: block -> (first row, the block's grams joined by ``_SEPARATOR``)."""
+
+    def __init__(self, blocks: dict[int, tuple[int, str]]) -> None:
+        super().__init__()
+        self.blocks = blocks
+
+    def __missing__(self, block: int) -> dict[str, int]:
+        first, joined = self.blocks.get(block, (0, ""))
+        grams = joined.split(_SEPARATOR) if joined else ()
+        self[block] = rows = dict(zip(grams, range(first, first + len(grams))))
+        return rows
+
+
 def _invert_profiles(files: list[str]):
-    """(languages, n_words, grams, offsets, langs, counts) from langdetect's profile files, in
-    ``os.listdir`` order (langdetect's order, which decides ties and summation order)."""
-    languages, n_words, rows = [], [], {}
+    """(languages, n_words, blocks, offsets, langs, counts) from langdetect's profile files, in
+    ``os.listdir`` order (langdetect's order, which decides ties and summation order).
+    ``blocks``: block -> (first row, "\0"-joined grams), rows numbered block by block."""
+    languages, n_words, entries = [], [], {}
     for lang, path in enumerate(files):
         with open(path, encoding="utf-8") as f:
             profile = json.load(f)
         languages.append(profile["name"])
         n_words.append(tuple(profile["n_words"]))
         for gram, count in profile["freq"].items():
-            entry = rows.get(gram)
+            entry = entries.get(gram)
             if entry is None:
-                rows[gram] = [lang, count]
+                entries[gram] = [lang, count]
             else:
                 entry += (lang, count)  # [lang, count, lang, count, ...] in language order
-    flat = [value for entry in rows.values() for value in entry]
+    by_block: dict[int, list[str]] = {}
+    for gram in entries:
+        if _SEPARATOR in gram:  # never in langdetect 1.0.9's profiles; a gram no text can emit
+            continue
+        by_block.setdefault(_block(gram), []).append(gram)
+    blocks, ordered = {}, []
+    for block in sorted(by_block):
+        blocks[block] = (len(ordered), _SEPARATOR.join(by_block[block]))
+        ordered += by_block[block]
+    flat = [value for gram in ordered for value in entries[gram]]
     offsets = array(_OFFSET, [0])
-    offsets.extend(accumulate(len(entry) >> 1 for entry in rows.values()))
-    return (tuple(languages), tuple(n_words), tuple(rows), offsets, array(_LANG, flat[0::2]),
+    offsets.extend(accumulate(len(entries[gram]) >> 1 for gram in ordered))
+    return (tuple(languages), tuple(n_words), blocks, offsets, array(_LANG, flat[0::2]),
             array(_COUNT, flat[1::2]))
 
 
@@ -167,7 +214,7 @@ class _ProfileCache:
     """
 
     # The typecodes are part of the format: their sizes are the machine's.
-    header = ("hir-langdetect", 1, _OFFSET, _LANG, _COUNT,
+    header = ("hir-langdetect", 2, _OFFSET, _LANG, _COUNT,
               array(_OFFSET).itemsize, array(_COUNT).itemsize)
 
     def __init__(self, directory: str) -> None:
@@ -188,7 +235,7 @@ class _ProfileCache:
     def load(self):
         try:
             with open(self.path, "rb") as f:
-                header, stamp, languages, n_words, grams, offsets, langs, counts = \
+                header, stamp, languages, n_words, blocks, offsets, langs, counts = \
                     marshal.loads(f.read())
         except (OSError, EOFError, ValueError, TypeError):
             return None
@@ -200,14 +247,15 @@ class _ProfileCache:
             values.frombytes(raw)
             arrays.append(values)
         offsets, langs, counts = arrays
-        if (len(offsets) != len(grams) + 1 or offsets[-1] != len(langs)
+        n_grams = sum(joined.count(_SEPARATOR) + 1 for _, joined in blocks.values())
+        if (len(offsets) != n_grams + 1 or offsets[-1] != len(langs)
                 or len(langs) != len(counts) or len(n_words) != len(languages)):
             return None
-        return languages, n_words, grams, offsets, langs, counts
+        return languages, n_words, blocks, offsets, langs, counts
 
     def store(self, compact) -> None:
-        languages, n_words, grams, offsets, langs, counts = compact
-        record = (self.header, self.stamp, languages, n_words, grams,
+        languages, n_words, blocks, offsets, langs, counts = compact
+        record = (self.header, self.stamp, languages, n_words, blocks,
                   offsets.tobytes(), langs.tobytes(), counts.tobytes())
         temporary = "%s.%d.tmp" % (self.path, os.getpid())
         try:
@@ -241,7 +289,14 @@ def _word_grams(word: str, tail: bool) -> tuple[str, ...]:
     nothing when it and the one before it are upper case (langdetect's ``capitalword``).
     ``tail``: the word is followed by a space, which emits "c " and " c " (one letter) or "bc ".
     """
-    known = _get_tables().index
+    rows = _get_tables().rows
+    # All grams of a word within one block are in that block's map (a space is in block 0,
+    # with ASCII); a word mixing blocks looks each gram up in its own.
+    if word.isascii():
+        known = rows[0]
+    else:
+        blocks = {ord(ch) >> _BLOCK_SHIFT for ch in word}
+        known = rows[blocks.pop()] if len(blocks) == 1 else None
     buffer = " " + word
     ends = range(3, len(buffer) + 1)
     if not word.islower():  # may hold upper-case pairs: drop the ends where both are upper
@@ -254,6 +309,8 @@ def _word_grams(word: str, tail: bool) -> tuple[str, ...]:
     if tail:
         last = buffer[-2:] + " "
         grams += (last[-2:], last)
+    if known is None:
+        return tuple([gram for gram in grams if gram in rows[_block(gram)]])
     return tuple([gram for gram in grams if gram in known])
 
 

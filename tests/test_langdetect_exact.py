@@ -79,9 +79,9 @@ def test_languages_are_langdetects_in_its_order(factory):
 
 def test_profile_vectors_are_langdetects(factory):
     tables = L._get_tables()
-    assert tables.index.keys() == factory.word_lang_prob_map.keys()
+    assert tables.all_rows().keys() == factory.word_lang_prob_map.keys()
     for gram in ("e", "th", "the", "ing", " a", "a ", " a ", "ой", "の", "一"):
-        if gram in tables.index:
+        if tables.row(gram) is not None:
             assert tables.vector(gram) == tuple(factory.word_lang_prob_map[gram]), gram
 
 
@@ -201,10 +201,10 @@ def test_profile_cache_round_trip_gives_the_same_tables(monkeypatch, tmp_path):
     assert len(cache_files) == 1 and cache_files[0].suffix == ".marshal"
     loaded = _fresh_tables(monkeypatch, tmp_path)  # from the cache
     assert loaded.languages == built.languages and loaded.n_words == built.n_words
-    assert loaded.index == built.index
+    assert loaded.all_rows() == built.all_rows()
     assert (loaded.offsets, loaded.langs, loaded.counts) == (built.offsets, built.langs,
                                                               built.counts)
-    for gram in list(built.index)[::997]:
+    for gram in list(built.all_rows())[::997]:
         assert loaded.vector(gram) == built.vector(gram)
 
 
@@ -212,7 +212,7 @@ def test_a_corrupt_or_stale_cache_is_rebuilt(monkeypatch, tmp_path):
     reference = _fresh_tables(monkeypatch, tmp_path)
     (cache_file,) = tmp_path.iterdir()
     cache_file.write_bytes(b"not marshal data")
-    assert _fresh_tables(monkeypatch, tmp_path).index == reference.index
+    assert _fresh_tables(monkeypatch, tmp_path).all_rows() == reference.all_rows()
     assert cache_file.read_bytes() != b"not marshal data"  # replaced by a good one
 
     from langdetect.detector_factory import PROFILES_DIRECTORY
