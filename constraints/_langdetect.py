@@ -173,7 +173,7 @@ def _invert_profiles(files: list[str]):
     """(languages, n_words, blocks, offsets, langs, counts) from langdetect's profile files, in
     ``os.listdir`` order (langdetect's order, which decides ties and summation order).
     ``blocks``: block -> (first row, "\0"-joined grams), rows numbered block by block."""
-    languages, n_words, entries = [], [], {}
+    languages, n_words, entries, by_block = [], [], {}, {}
     for lang, path in enumerate(files):
         with open(path, encoding="utf-8") as f:
             profile = json.load(f)
@@ -181,22 +181,23 @@ def _invert_profiles(files: list[str]):
         n_words.append(tuple(profile["n_words"]))
         for gram, count in profile["freq"].items():
             entry = entries.get(gram)
-            if entry is None:
-                entries[gram] = [lang, count]
-            else:
+            if entry is not None:
                 entry += (lang, count)  # [lang, count, lang, count, ...] in language order
-    by_block: dict[int, list[str]] = {}
-    for gram in entries:
-        if _SEPARATOR in gram:  # never in langdetect 1.0.9's profiles; a gram no text can emit
-            continue
-        by_block.setdefault(_block(gram), []).append(gram)
+            elif _SEPARATOR not in gram:  # (never in langdetect 1.0.9: no text emits a NUL)
+                entries[gram] = entry = [lang, count]
+                group = by_block.get(_block(gram))
+                if group is None:
+                    group = by_block[_block(gram)] = ([], [])
+                group[0].append(gram)
+                group[1].append(entry)
     blocks, ordered = {}, []
     for block in sorted(by_block):
-        blocks[block] = (len(ordered), _SEPARATOR.join(by_block[block]))
-        ordered += by_block[block]
-    flat = [value for gram in ordered for value in entries[gram]]
+        grams, block_entries = by_block[block]
+        blocks[block] = (len(ordered), _SEPARATOR.join(grams))
+        ordered += block_entries
+    flat = [value for entry in ordered for value in entry]
     offsets = array(_OFFSET, [0])
-    offsets.extend(accumulate(len(entries[gram]) >> 1 for gram in ordered))
+    offsets.extend(accumulate(len(entry) >> 1 for entry in ordered))
     return (tuple(languages), tuple(n_words), blocks, offsets, array(_LANG, flat[0::2]),
             array(_COUNT, flat[1::2]))
 
