@@ -238,3 +238,20 @@ def test_each_langdetect_installation_has_its_own_cache_file(monkeypatch, tmp_pa
     other = tmp_path / "other_profiles"
     other.mkdir()
     assert L._ProfileCache(PROFILES_DIRECTORY).path != L._ProfileCache(str(other)).path
+
+
+def test_each_cache_format_has_its_own_cache_file(monkeypatch, tmp_path):
+    # Two hir versions sharing one langdetect must not rebuild each other's file every run.
+    from langdetect.detector_factory import PROFILES_DIRECTORY
+
+    monkeypatch.setenv("HIR_CACHE_DIR", str(tmp_path))
+    current = L._ProfileCache(PROFILES_DIRECTORY)
+    monkeypatch.setattr(L._ProfileCache, "header", ("hir-langdetect", 1, *current.header[2:]))
+    assert L._ProfileCache(PROFILES_DIRECTORY).path != current.path
+
+
+def test_non_latin_pattern_is_every_code_point_from_u0300():
+    # langdetect counts characters >= U+0300; the pattern is written as a negated class.
+    everything = "".join(map(chr, range(0x110000)))
+    found = L._NON_LATIN.findall(everything)
+    assert len(found) == 0x110000 - 0x300 and found[0] == "\u0300" and found[-1] == "\U0010ffff"
