@@ -22,6 +22,7 @@ The procedure, for one text:
      else a break;
    - second pass (each token with the next one): known collocations, the orthographic heuristic
      for abbreviations, ellipses, initials and numbers, and frequent sentence starters.
+   The decision depends on the context string alone, so it is cached per context.
 3. Sentences run from one break to the next (the last one to the end of the right-stripped
    text); closing quotes and brackets after a break move to the sentence before it.
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import re
 import string
-from functools import cache
+from functools import cache, lru_cache
 
 import regex
 
@@ -212,11 +213,15 @@ def _second_pass(token: _Token, following: _Token, params: _Parameters) -> None:
             token.sentbreak, token.abbr = False, True
 
 
-def _contains_break(context: str, params: _Parameters) -> bool:
+@lru_cache(maxsize=1 << 14)
+def _contains_break(context: str) -> bool:
     """Whether a candidate's context holds a sentence break before its last token.
 
-    Tokens are made one at a time: a token's second pass needs only the next token's first
-    pass and changes only itself, so the scan stops at the first break that has a successor."""
+    A function of the context string alone (the model is fixed), so decisions are cached: the
+    loose variants of a response share almost all their candidates. Tokens are made one at a
+    time: a token's second pass needs only the next token's first pass and changes only
+    itself, so the scan stops at the first break that has a successor."""
+    params = _parameters()
     abbrev_types = params.abbrev_types
     previous = None
     for line in context.split("\n"):
@@ -258,10 +263,10 @@ def _candidates(text: str):
                                + previous_match.group("after_tok"))
 
 
-def _raw_spans(text: str, params: _Parameters):
+def _raw_spans(text: str):
     last_break = 0
     for match, context in _candidates(text):
-        if _contains_break(context, params):
+        if _contains_break(context):
             yield last_break, match.end()
             last_break = match.start("next_tok") if match.group("next_tok") else match.end()
     yield last_break, len(text.rstrip())
@@ -269,8 +274,7 @@ def _raw_spans(text: str, params: _Parameters):
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, as NLTK's ``PunktSentenceTokenizer.span_tokenize``."""
-    params = _parameters()
-    spans = list(_raw_spans(text, params))
+    spans = list(_raw_spans(text))
     out = []
     realign = 0
     for i, (start, stop) in enumerate(spans):
