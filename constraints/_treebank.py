@@ -67,21 +67,48 @@ _CONTRACTIONS = [re.compile(pattern) for pattern in _CONTRACTION_PATTERNS]
 # One search for any of them (same engine, same case-insensitivity): most sentences have none.
 _ANY_CONTRACTION = re.compile("|".join(pattern.removeprefix("(?i)")
                                        for pattern in _CONTRACTION_PATTERNS), re.IGNORECASE)
+# The letters each pattern matches ("cannot", " 'tis", ...), lower case. In an ASCII text a
+# case-insensitive match is a match of the lower-cased text (the only other characters that
+# re.IGNORECASE equates with ASCII letters, like the Kelvin sign, are not ASCII).
+_CONTRACTION_WORDS = tuple(re.sub(r"\(\?i\)|\\b|\(\?#X\)|\(\?=\\s\)|[()]", "", pattern)
+                           for pattern in _CONTRACTION_PATTERNS)
 
 
-def _apply(rules, text: str) -> str:
+def _apply(rules, text: str, chars: set[str]) -> str:
+    """The rules in order; ``chars``: a superset of the characters the text can hold."""
     for pattern, substitution, triggers in rules:
-        if triggers is None or any(ch in text for ch in triggers):
+        if triggers is None or not chars.isdisjoint(triggers):
             text = pattern.sub(substitution, text)
     return text
 
 
+def _may_contract(text: str) -> bool:
+    if text.isascii():
+        lowered = text.lower()
+        if not any(word in lowered for word in _CONTRACTION_WORDS):
+            return False
+    return _ANY_CONTRACTION.search(text) is not None
+
+
+def _possible_chars(text: str) -> set[str]:
+    """The characters any intermediate text of the rules can hold: the sentence's own, the
+    spaces every rule pads with, and the quotes that replace others (`` for " and '', '' for ")."""
+    chars = set(text)
+    chars.add(" ")
+    if '"' in chars:
+        chars.update("`'")
+    elif "'" in chars:
+        chars.add("`")
+    return chars
+
+
 def tokenize_sentence(text: str) -> list[str]:
     """``NLTKWordTokenizer().tokenize(text)``: the Treebank tokens of one sentence."""
-    text = _apply(_STARTING_QUOTES, text)
-    text = _apply(_PUNCTUATION, text)  # then parentheses/brackets and double dashes, as NLTK
-    text = _apply(_ENDING_QUOTES, " " + text + " ")
-    if _ANY_CONTRACTION.search(text):
+    chars = _possible_chars(text)
+    text = _apply(_STARTING_QUOTES, text, chars)
+    text = _apply(_PUNCTUATION, text, chars)  # then brackets and double dashes, as NLTK
+    text = _apply(_ENDING_QUOTES, " " + text + " ", chars)
+    if _may_contract(text):
         for pattern in _CONTRACTIONS:
             text = pattern.sub(r" \1 \2 ", text)
     return text.split()
