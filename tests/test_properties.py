@@ -55,6 +55,21 @@ def test_bullet_scan_equals_the_reference_regexes(text):
     assert fmt.reference_bullet_lines(text) == expected
 
 
+# Letters re.IGNORECASE equates across cases, including non-ASCII ones that match ASCII letters
+# (Kelvin sign, long s, dotted and dotless i), regex syntax, and word boundaries.
+_CASED = st.sampled_from(list("kKsSiIaA .+*(\\") + ["\u212a", "\u017f", "\u0130", "\u0131"])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=_CASED, max_size=4), st.text(alphabet=_CASED, max_size=30))
+def test_keyword_shortcut_never_hides_a_match(keyword, text):
+    from constraints.ifeval._common import surely_absent
+
+    if surely_absent(keyword, text):
+        assert re.search(keyword, text, re.IGNORECASE) is None
+        assert re.search(r"\b" + keyword + r"\b", text, re.IGNORECASE) is None
+
+
 @settings(max_examples=400, deadline=None)
 @given(SMALL)
 def test_title_scan_equals_the_reference_regex(text):

@@ -66,6 +66,23 @@ def user_regex(user: str, flags: int = 0, prefix: str = "", suffix: str = ""
         return re.compile(prefix + re.escape(user) + suffix, flags), False
 
 
+# Characters with a meaning in a regular expression (patterns here are never re.VERBOSE).
+_REGEX_SYNTAX = frozenset("\\.^$*+?{}[]|()")
+
+
+def surely_absent(pattern: str, text: str) -> bool:
+    """True when ``re.compile(pattern, re.IGNORECASE)`` certainly finds nothing in ``text``: a
+    shortcut taken before searching, never a different answer.
+
+    Decided only for a pattern without regex syntax (a plain literal) and ASCII pattern and
+    text; then a case-insensitive match is an occurrence of the lower-cased pattern in the
+    lower-cased text (the non-ASCII characters re.IGNORECASE equates with ASCII letters, like
+    the Kelvin sign, cannot occur). Otherwise False: search.
+    """
+    return (pattern.isascii() and text.isascii() and _REGEX_SYNTAX.isdisjoint(pattern)
+            and pattern.lower() not in text.lower())
+
+
 @lru_cache(maxsize=1024)
 def whole_word(phrase: str) -> re.Pattern[str]:
     """A case-insensitive literal match of ``phrase`` that does not start or end inside a word.

@@ -14,8 +14,13 @@ from pydantic import field_validator
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
-from ._common import (Count, Relation, Text, TextList, compare, count_explanation, user_regex,
-                      whole_word)
+from ._common import (Count, Relation, Text, TextList, compare, count_explanation,
+                      surely_absent, user_regex, whole_word)
+
+
+def _phrase_absent(phrase: str, text: str) -> bool:
+    """``whole_word(phrase)`` certainly has no match: some word of the phrase is absent."""
+    return any(surely_absent(part, text) for part in phrase.split())
 
 
 class KeywordsParams(Params):
@@ -37,10 +42,11 @@ class KeywordExistence(Checker):
         literal = []
         for keyword in self._keywords():
             if self.corrected:
-                found = whole_word(keyword).search(response)
+                found = not _phrase_absent(keyword, response) and \
+                    whole_word(keyword).search(response)
             else:
                 pattern, is_regex = user_regex(keyword, re.IGNORECASE)
-                found = pattern.search(response)
+                found = not surely_absent(keyword, response) and pattern.search(response)
                 if not is_regex:
                     literal.append(keyword)
             if not found:
@@ -74,10 +80,13 @@ class KeywordFrequency(Checker):
         keyword = p.keyword.strip()
         note = ""
         if self.corrected:
-            n = len(whole_word(keyword).findall(response))
+            n = 0 if _phrase_absent(keyword, response) else \
+                len(whole_word(keyword).findall(response))
         else:
             pattern, is_regex = user_regex(keyword, re.IGNORECASE)
-            n = len(pattern.findall(response))
+            # (a plain, non-empty literal: it cannot match the empty string either)
+            n = 0 if keyword and surely_absent(keyword, response) else \
+                len(pattern.findall(response))
             note = "" if is_regex else " (matched literally: not a valid regex)"
         return verdict(compare(n, p.relation, p.frequency),
                        count_explanation(n, f"occurrence(s) of {keyword!r}", p.relation,
@@ -101,10 +110,10 @@ class ForbiddenWords(Checker):
     def check(self, response: str) -> Verdict:
         for word in self._words():
             if self.corrected:
-                found = whole_word(word).search(response)
+                found = not _phrase_absent(word, response) and whole_word(word).search(response)
             else:
                 pattern = user_regex(word, re.IGNORECASE, prefix=r"\b", suffix=r"\b")[0]
-                found = pattern.search(response)
+                found = not surely_absent(word, response) and pattern.search(response)
             if found:
                 return verdict(False, f"found forbidden word {word!r} ({found.group(0)!r})")
         return verdict(True, f"none of {self._words()} found")
