@@ -2,27 +2,17 @@
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from hir.instructions import ConstraintSpec, Instruction  # noqa: E402
-from hir.relabel import RelabelConfig  # noqa: E402
-from hir.train import data as datalib  # noqa: E402
-from hir.train import replay as replaylib  # noqa: E402
-from hir.train.rollout import Episode, sequence_logprobs, verify  # noqa: E402
-from hir.train.tiny import write_tiny  # noqa: E402
-
-torch.set_num_threads(1)
+from tiny_lm import load, torch  # skips this module without torch / transformers
+from hir.instructions import ConstraintSpec, Instruction
+from hir.relabel import RelabelConfig
+from hir.train import data as datalib
+from hir.train import replay as replaylib
+from hir.train.rollout import Episode, sequence_logprobs, verify
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging
-    logging.disable_progress_bar()
-    model_dir, _ = write_tiny(tmp_path_factory.mktemp("tiny"))
-    return AutoModelForCausalLM.from_pretrained(model_dir).eval(), \
-        AutoTokenizer.from_pretrained(model_dir)
+    return load(tmp_path_factory.mktemp("tiny"))
 
 
 INST = Instruction(task="Write about rain.", constraints=[

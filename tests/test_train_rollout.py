@@ -2,24 +2,15 @@
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from hir.train.data import encode_prompt  # noqa: E402
-from hir.train.rollout import _sample, generate, sequence_logprobs  # noqa: E402
-from hir.train.tiny import instructions, write_tiny  # noqa: E402
-
-torch.set_num_threads(1)
+from tiny_lm import load, torch  # skips this module without torch / transformers
+from hir.train.data import encode_prompt
+from hir.train.rollout import _sample, generate, sequence_logprobs
+from hir.train.tiny import instructions
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging
-    logging.disable_progress_bar()
-    model_dir, _ = write_tiny(tmp_path_factory.mktemp("tiny"), hidden=32, layers=2)
-    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    tok = AutoTokenizer.from_pretrained(model_dir)
+    model, tok = load(tmp_path_factory.mktemp("tiny"), hidden=32, layers=2)
     # prompts of different lengths, so left padding and position ids matter
     prompts = [encode_prompt(tok, i.render()) for i in instructions()[:4]]
     assert len({len(p) for p in prompts}) > 1

@@ -4,23 +4,16 @@ import json
 
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from hir.train import checkpoint as ckpt  # noqa: E402
-from hir.train.config import ConfigFileError, load_config  # noqa: E402
-from hir.train.metrics import read_metrics  # noqa: E402
-from hir.train.tiny import write_tiny  # noqa: E402
-from hir.train.trainer import TIMING_KEYS, train  # noqa: E402
-
-torch.set_num_threads(1)
+from tiny_lm import torch, write  # skips this module without torch / transformers
+from hir.train import checkpoint as ckpt
+from hir.train.config import ConfigFileError, load_config
+from hir.train.metrics import read_metrics
+from hir.train.trainer import TIMING_KEYS, train
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from transformers.utils import logging
-    logging.disable_progress_bar()
-    return write_tiny(tmp_path_factory.mktemp("tiny"))
+    return write(tmp_path_factory.mktemp("tiny"))
 
 
 def _config(tiny, out, **kw):
