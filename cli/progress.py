@@ -1,8 +1,8 @@
 """Terminal output shared by the commands that stream JSONL: a transient rich progress bar on
 stderr, and the consoles the summaries are printed on.
 
-rich is imported on first need only: `hir check -q` and `hir relabel -q` never load it (a fifth of
-their start-up). Error messages are plain lines (``error_line``): no markup, emoji codes or
+rich is imported on first need only: `hir check -q` and `hir relabel -q` never load it (about
+20 ms of start-up). Error messages are plain lines (``error_line``): no markup, emoji codes or
 wrapping, so they read the same in a log file as on a terminal.
 """
 

@@ -83,7 +83,7 @@ class _Tables:
     The 55 profiles are held inverted: for each gram of any profile, a row: the languages that
     have it and its counts (``langs`` / ``counts`` from ``offsets[row]`` to ``offsets[row + 1]``),
     so a gram's vector costs its few entries, not 55 dictionary look-ups. Grams are grouped in
-    blocks of 128 code points by their first letter (``_block``), rows numbered block by block,
+    blocks of 128 code points by their first non-space character (``_block``), rows numbered block by block,
     and a block's gram -> row map is built the first time a word of that block is seen: an
     English text needs the ASCII block's ~19,000 grams, not all ~88,000. Parsing the profiles'
     JSON and inverting them costs about 0.1 s; the result is cached on disk (see
