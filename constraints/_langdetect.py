@@ -245,15 +245,18 @@ class _ProfileCache:
             return None
         if header != self.header or stamp != self.stamp:
             return None
-        arrays = []
-        for raw, typecode in zip((offsets, langs, counts), (_OFFSET, _LANG, _COUNT)):
-            values = array(typecode)
-            values.frombytes(raw)
-            arrays.append(values)
-        offsets, langs, counts = arrays
-        n_grams = sum(joined.count(_SEPARATOR) + 1 for _, joined in blocks.values())
-        if (len(offsets) != n_grams + 1 or offsets[-1] != len(langs)
-                or len(langs) != len(counts) or len(n_words) != len(languages)):
+        try:  # the right header on the wrong contents (a hand-edited file) is not an error either
+            arrays = []
+            for raw, typecode in zip((offsets, langs, counts), (_OFFSET, _LANG, _COUNT)):
+                values = array(typecode)
+                values.frombytes(raw)
+                arrays.append(values)
+            offsets, langs, counts = arrays
+            n_grams = sum(joined.count(_SEPARATOR) + 1 for _, joined in blocks.values())
+            if (len(offsets) != n_grams + 1 or offsets[-1] != len(langs)
+                    or len(langs) != len(counts) or len(n_words) != len(languages)):
+                return None
+        except (AttributeError, TypeError, ValueError):
             return None
         return languages, n_words, blocks, offsets, langs, counts
 

@@ -223,6 +223,19 @@ def test_a_corrupt_or_stale_cache_is_rebuilt(monkeypatch, tmp_path):
     assert cache.load() is None
 
 
+def test_a_cache_with_the_right_header_and_wrong_contents_is_rebuilt(monkeypatch, tmp_path):
+    import marshal
+
+    reference = _fresh_tables(monkeypatch, tmp_path)
+    (cache_file,) = tmp_path.iterdir()
+    header, stamp, *rest = marshal.loads(cache_file.read_bytes())
+    languages, n_words, blocks, offsets, langs, counts = rest
+    for broken in ([languages, n_words, "not a dict", offsets, langs, counts],
+                   [languages, n_words, blocks, 12345, langs, counts]):
+        cache_file.write_bytes(marshal.dumps((header, stamp, *broken)))
+        assert _fresh_tables(monkeypatch, tmp_path).all_rows() == reference.all_rows()
+
+
 def test_an_unwritable_cache_directory_is_not_an_error(monkeypatch, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("a file where the cache directory should be")
