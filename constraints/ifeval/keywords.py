@@ -84,9 +84,7 @@ class KeywordFrequency(Checker):
                 len(whole_word(keyword).findall(response))
         else:
             pattern, is_regex = user_regex(keyword, re.IGNORECASE)
-            # (a plain, non-empty literal: it cannot match the empty string either)
-            n = 0 if keyword and surely_absent(keyword, response) else \
-                len(pattern.findall(response))
+            n = 0 if surely_absent(keyword, response) else len(pattern.findall(response))
             note = "" if is_regex else " (matched literally: not a valid regex)"
         return verdict(compare(n, p.relation, p.frequency),
                        count_explanation(n, f"occurrence(s) of {keyword!r}", p.relation,
