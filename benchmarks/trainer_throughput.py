@@ -1,6 +1,6 @@
 """Trainer throughput on CPU: our ``hir train`` step against TRL's GRPOTrainer, same run.
 
-Both train the same tiny random Llama (``hir.train.tiny``) on the same prompts with the same
+Both train the same tiny random Llama (``tests/tiny_model.py``) on the same prompts with the same
 batch: B prompts x m responses, ``max_new_tokens``, temperature 1, no KL, one update per step,
 binary ILA reward from ``hir.masks``. Ours runs as ``--replay none --advantage grpo`` so both do
 the same work per step (GRPO without replays); an HiR run (replays on) is reported beside it.
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tiny_model.py
 
 
 def run_ours(model_dir: Path, data: Path, out: Path, args, replay: str) -> dict:
@@ -147,7 +148,7 @@ def main() -> None:
     import torch
     from transformers.utils import logging
 
-    from hir.train.tiny import write_tiny
+    from tiny_model import write_tiny
 
     logging.disable_progress_bar()
     logging.set_verbosity_error()

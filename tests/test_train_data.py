@@ -64,7 +64,7 @@ def test_split_is_deterministic_and_disjoint():
 def test_prompt_encoding_uses_the_chat_template_when_there_is_one(tmp_path):
     from transformers import AutoTokenizer
 
-    from hir.train.tiny import write_tiny
+    from tiny_model import write_tiny
 
     model_dir, _ = write_tiny(tmp_path)
     tok = AutoTokenizer.from_pretrained(model_dir)

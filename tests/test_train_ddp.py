@@ -15,7 +15,7 @@ pytest.importorskip("transformers")
 
 from hir.train import checkpoint as ckpt  # noqa: E402
 from hir.train.metrics import read_metrics  # noqa: E402
-from hir.train.tiny import write_tiny  # noqa: E402
+from tiny_model import write_tiny  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 

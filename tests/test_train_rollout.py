@@ -5,7 +5,7 @@ import pytest
 from tiny_lm import load, torch  # skips this module without torch / transformers
 from hir.train.data import encode_prompt
 from hir.train.rollout import _sample, generate, sequence_logprobs
-from hir.train.tiny import instructions
+from tiny_model import instructions
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The tiny local transformers model the trainer tests share (``hir.train.tiny.write_tiny``).
+"""The tiny local transformers model the trainer tests share (``tiny_model.write_tiny``).
 
 Importing this module skips the importing test module when torch or transformers is missing.
 """
@@ -19,7 +19,7 @@ def write(directory: Path, **sizes) -> tuple[Path, Path]:
     """(model directory, data file) of a tiny model written under ``directory``, quietly."""
     from transformers.utils import logging
 
-    from hir.train.tiny import write_tiny
+    from tiny_model import write_tiny
 
     logging.disable_progress_bar()
     return write_tiny(directory, **sizes)

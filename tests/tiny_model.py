@@ -1,11 +1,14 @@
-"""A tiny, randomly initialised model and a small instruction file, built locally (no downloads).
+"""Test fixture: a tiny, randomly initialised model and a small instruction file, built locally
+(no downloads).
 
-For tests and ``benchmarks/trainer_throughput.py``: ``write_tiny(dir)`` saves a word-level tokenizer
-(``hir.toy.tokenizer``) and a ``LlamaForCausalLM`` of a few thousand parameters with
-``save_pretrained``, plus ``data.jsonl`` of instructions over real IFEval checkers, so a run goes
-through exactly the ``--model PATH --data FILE`` path a user's run does. Responses of a random
-model are word salad, which satisfies some constraints (no commas, lowercase) and rarely all:
-there are failures to replay from the first step.
+For the trainer tests (through ``tiny_lm.py``) and ``benchmarks/trainer_throughput.py`` (which
+puts ``tests/`` on ``sys.path``); plain Python without pytest, so the benchmark can import it.
+``write_tiny(dir)`` saves a word-level tokenizer (``hir.toy.tokenizer``) and a
+``LlamaForCausalLM`` of a few thousand parameters with ``save_pretrained``, plus ``data.jsonl`` of
+instructions over real IFEval checkers, so a run goes through exactly the ``--model PATH --data
+FILE`` path a user's run does. Responses of a random model are word salad, which satisfies some
+constraints (no commas, lowercase) and rarely all: there are failures to replay from the first
+step.
 """
 
 from __future__ import annotations
