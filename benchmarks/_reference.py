@@ -1,4 +1,5 @@
-"""The official IFEval reference checker, set up offline, for the benchmark scripts.
+"""The official IFEval reference checker, set up offline, for the benchmark scripts and
+``tests/conformance/differential_ifeval.py`` (which puts ``benchmarks/`` on ``sys.path``).
 
 The reference is lm-evaluation-harness's ``lm_eval.tasks.ifeval`` (its copy of Google's
 ``instruction_following_eval``, whose verdicts the conformance data records). It is never

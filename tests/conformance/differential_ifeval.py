@@ -1,10 +1,12 @@
 """Differential conformance test: our IFEval checkers against the live reference, on new responses.
 
-    nice python benchmarks/differential_ifeval.py [--seed 0] [--limit N] [--jobs 2]
+    nice python tests/conformance/differential_ifeval.py [--seed 0] [--limit N] [--jobs 2]
         [--semantics reference|corrected] [--show 3] [--dump FILE]
         [--cross 8] [--stacks 6] [--others 2] [--trials 21] [--cache-dir DIR] [--data FILE...]
 
-See docs/conformance.md for what it measures and the numbers.
+See docs/conformance.md for what it measures and the numbers. An opt-in script, not a pytest
+module (its name does not match ``test_*.py``): it needs the live reference, which
+``benchmarks/_reference.py`` sets up (a download on the first run), and takes minutes.
 
 The shared conformance file proves agreement on 541 real responses; users score other responses.
 This harness makes tens of thousands of new (prompt, response) pairs from the real ones by
@@ -17,7 +19,7 @@ response) and stacks of two mutations. Everything is drawn from ``random.Random`
 (``--seed``, row key, mutation name), so the corpus is the same on every run and machine.
 
 Both implementations judge every pair, strict and loose, per instruction: the reference
-(``lm_eval.tasks.ifeval``, set up offline by ``_reference.py``) in separate interpreters
+(``lm_eval.tasks.ifeval``, set up offline by ``benchmarks/_reference.py``) in separate interpreters
 (``--jobs`` of them), ours (``constraints``, ``semantics="reference"``) in this one. Left out of
 the comparison, and counted as such, are the verdicts where the reference is not deterministic:
 
@@ -53,9 +55,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from _reference import DEFAULT_CACHE, LM_EVAL, score_with_reference, setup_reference
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))  # _reference.py, shared with the speed benchmarks
 
-REPO = Path(__file__).resolve().parents[1]
+from _reference import DEFAULT_CACHE, LM_EVAL, score_with_reference, setup_reference  # noqa: E402
+
 CONFORMANCE = REPO.parent / "shared" / "conformance" / "ifeval_llama_3b.jsonl"
 SAMPLE = REPO / "examples" / "ifeval_sample.jsonl"
 MODES = ("strict", "loose")
