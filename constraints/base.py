@@ -47,14 +47,6 @@ class Verdict:
         raise TypeError("use verdict.passed, not the verdict itself, as a boolean")
 
 
-def passed(explanation: str) -> Verdict:
-    return Verdict(True, explanation)
-
-
-def failed(explanation: str) -> Verdict:
-    return Verdict(False, explanation)
-
-
 def verdict(ok: bool, explanation: str) -> Verdict:
     return Verdict(bool(ok), explanation)
 

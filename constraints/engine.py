@@ -45,10 +45,6 @@ def _judge(checker: Checker, response: str) -> Verdict:
     return checker.check(response)
 
 
-def judge_strict(checker: Checker, response: str) -> Verdict:
-    return _judge(checker, response)
-
-
 def judge_loose(checker: Checker, variants: Sequence[str],
                 strict: Verdict | None = None) -> Verdict:
     """Passed if any variant passes; otherwise the verdict on the response itself.
@@ -106,7 +102,7 @@ def score(checkers: Sequence[Checker], response: str, *,
     for m in modes:
         if m not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {m!r}")
-    strict = [judge_strict(c, response) for c in checkers] if "strict" in modes else None
+    strict = [_judge(c, response) for c in checkers] if "strict" in modes else None
     loose = None
     if "loose" in modes:
         variants = loose_variants(response)

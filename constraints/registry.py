@@ -61,12 +61,7 @@ def _load_next() -> bool:
     """
     global _plugins_loaded
     if _pending:
-        module = _pending.pop(0)
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:  # a built-in family not written yet
-            if exc.name != module:
-                raise
+        importlib.import_module(_pending.pop(0))
         return True
     if not _plugins_loaded:
         _plugins_loaded = True
