@@ -1,18 +1,15 @@
 """The ``hir`` command line: one typer app, one module per subcommand.
 
-``hir check`` (cli/check.py) is always there. ``hir relabel`` (cli/relabel.py) and ``hir train`` /
-``hir plot`` (cli/train.py) are registered when their modules are present, so a partial install
-still runs. Start-up stays fast and torch-free: subcommand modules must import torch (and other
+``hir check`` (cli/check.py), ``hir relabel`` (cli/relabel.py), ``hir train`` and ``hir plot``
+(cli/train.py). Start-up stays fast and torch-free: subcommand modules import torch (and other
 heavy libraries) inside their command functions, never at module level.
 """
 
 from __future__ import annotations
 
-import importlib
-
 import typer
 
-from . import check
+from . import check, relabel, train
 
 app = typer.Typer(
     name="hir",
@@ -23,7 +20,6 @@ app = typer.Typer(
 )
 
 
-
 @app.callback()
 def main() -> None:
     """Hindsight instruction Replay: verifiable instruction-following checks, hindsight
@@ -31,34 +27,9 @@ def main() -> None:
 
 
 app.command("check")(check.check)
-
-# Optional subcommand modules and the commands each provides. A module may instead define
-# ``register(app)`` to add its commands itself.
-OPTIONAL_COMMANDS: dict[str, tuple[str, ...]] = {
-    "relabel": ("relabel",),
-    "train": ("train", "plot"),
-}
-
-
-def _register_optional(app: typer.Typer) -> None:
-    for module_name, commands in OPTIONAL_COMMANDS.items():
-        qualified = f"{__package__ or 'cli'}.{module_name}"
-        try:
-            module = importlib.import_module(qualified)
-        except ModuleNotFoundError as exc:
-            if exc.name != qualified:  # the module exists but one of its imports is missing
-                raise
-            continue
-        if hasattr(module, "register"):
-            module.register(app)
-            continue
-        for command in commands:
-            function = getattr(module, command, None)
-            if callable(function):
-                app.command(command)(function)
-
-
-_register_optional(app)
+app.command("relabel")(relabel.relabel)
+app.command("train")(train.train)
+app.command("plot")(train.plot)
 
 if __name__ == "__main__":
     app()
