@@ -16,14 +16,13 @@ import typer
 from hir import jsonl
 
 from .choices import SemanticsChoice
-from .progress import console, error_line, progress_bar
+from .progress import (RejectReport, console, error_line, exit_on_closed_pipe, progress_bar,
+                       rejects_path)
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from hir import checking
-
-MAX_ERROR_MESSAGES = 50  # per stream; every rejected row is still in OUT and in the summary
 
 
 def check(
@@ -48,6 +47,10 @@ def check(
     workers: int = typer.Option(
         1, "--workers", "-w", min=0,
         help="Worker processes (0: one per CPU). Output is identical for any number."),
+    rejects: Optional[str] = typer.Option(
+        None, "--rejects", metavar="FILE",
+        help="Where to write the rejected rows, one record each (default: OUT.rejects.jsonl, or "
+             "only stderr when OUT is stdout)."),
     json_summary: bool = typer.Option(
         False, "--json", help="Print the summary as JSON instead of a table (even with --quiet)."),
     quiet: bool = typer.Option(
@@ -63,10 +66,11 @@ def check(
 
     A row that cannot be scored (malformed JSON, unknown constraint id, invalid kwargs, missing
     response, mismatched lengths, a checker that cannot run) gets an output row with an
-    **error** field and a message on stderr naming file, line and field; the other rows
-    are still scored. **Exit status**: 0 all rows scored, 1 some row rejected, 2 usage error.
+    **error** and a **field** (the path at fault, as the row spells it), a message on stderr
+    naming file, line and field, and a record in the rejects file; the other rows are still
+    scored. **Exit status**: 0 all rows scored, 1 some row rejected, 2 usage error.
     """
-    from hir import checking  # here, not at start-up: `hir --help` need not load the checkers
+    from hir import checking, rows  # here, not at start-up: `hir --help` need not load them
 
     for path in (input, responses):
         if path is not None and path != jsonl.STDIN and not Path(path).is_file():
@@ -75,23 +79,25 @@ def check(
     if responses == jsonl.STDIN and input == jsonl.STDIN:
         error_line("error: IN and RESPONSES cannot both be stdin")
         raise typer.Exit(2)
-    if output not in (None, jsonl.STDIN) and Path(output).exists() and any(
-            path not in (None, jsonl.STDIN) and Path(path).resolve() == Path(output).resolve()
-            for path in (input, responses)):
-        error_line(f"error: OUT {output} is also an input file (it would be overwritten)")
-        raise typer.Exit(2)
+    rejects = rejects if rejects is not None else rejects_path(output)
+    for name, written in (("OUT", output), ("the rejects file", rejects)):
+        if written not in (None, jsonl.STDIN) and Path(written).exists() and any(
+                path not in (None, jsonl.STDIN) and Path(path).resolve() == Path(written).resolve()
+                for path in (input, responses)):
+            error_line(f"error: {name} {written} is also an input file (it would be overwritten)")
+            raise typer.Exit(2)
     n_workers = workers or os.cpu_count() or 1
     to_stdout = output is None or output == jsonl.STDIN
-    reporter = _Reporter()
+    reporter = RejectReport(rejects)
 
     lines: Iterator[jsonl.Line] = jsonl.read_jsonl(input)
     response_index = None
     if responses is not None:
-        response_index = checking.load_responses(jsonl.read_jsonl(responses),
-                                                 jsonl.display_name(responses))
+        response_index = rows.load_responses(jsonl.read_jsonl(responses),
+                                             jsonl.display_name(responses))
         for rejected in response_index.rejected:
-            reporter.report(rejected)
-        lines = checking.attach_responses(lines, response_index)
+            reporter.add(rejected)
+        lines = rows.attach_responses(lines, response_index)
 
     results = checking.score_rows(lines, semantics=semantics.value,
                                   strip_thinking=strip_thinking, workers=n_workers)
@@ -106,14 +112,12 @@ def check(
             for result in results:
                 jsonl.write_line(out, result.to_json())
                 summary.add(result)
-                if not result.ok:
-                    reporter.report(result)
+                if result.reject is not None:
+                    reporter.add(result.reject)
                 advance()
         out.flush()
-    except BrokenPipeError:  # `hir check ... | head`: the reader has gone, stop quietly
-        # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(1)
+    except BrokenPipeError:
+        exit_on_closed_pipe()
     finally:
         if out is not sys.stdout:
             out.close()
@@ -121,9 +125,9 @@ def check(
     if response_index is not None:
         unused = response_index.unused()
         for rejected in unused:
-            reporter.report(rejected)
+            reporter.add(rejected)
         summary.responses_rejected = len(response_index.rejected) + len(unused)
-    reporter.finish()
+    reporter.close()
     if json_summary or not quiet:
         destination = console(stderr=to_stdout)
         if json_summary:
@@ -135,25 +139,6 @@ def check(
                                              semantics.value))
     if summary.any_rejected:
         raise typer.Exit(1)
-
-
-class _Reporter:
-    """Prints one line per rejected row on stderr, up to a limit."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def report(self, result: checking.RowResult) -> None:
-        self.count += 1
-        if self.count <= MAX_ERROR_MESSAGES:
-            named = result.field is None or result.field in (result.error or "")
-            field = "" if named else f" [field {result.field}]"
-            error_line(f"error: {result.message()}{field}")
-
-    def finish(self) -> None:
-        if self.count > MAX_ERROR_MESSAGES:
-            error_line(f"... {self.count - MAX_ERROR_MESSAGES} more rejected rows; each has an "
-                       "'error' field in the output")
 
 
 def _pct(value: float | None) -> str:

@@ -1,5 +1,5 @@
-"""Terminal output shared by the commands that stream JSONL: a transient rich progress bar on
-stderr, and the consoles the summaries are printed on.
+"""Terminal output shared by the commands: a transient rich progress bar on stderr, the consoles
+the summaries are printed on, the rejects report, and the exit on a closed output pipe.
 
 rich is imported on first need only: `hir check -q` and `hir relabel -q` never load it (about
 20 ms of start-up). Error messages are plain lines (``error_line``): no markup, emoji codes or
@@ -8,12 +8,21 @@ wrapping, so they read the same in a log file as on a terminal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+import os
+import sys
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Callable
 
 import typer
 
+from hir import jsonl
+
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from hir.rows import Reject
+
+MAX_ERROR_MESSAGES = 50  # on stderr; every rejected row is still in the rejects file
 
 
 def error_line(message: str) -> None:
@@ -53,3 +62,51 @@ class progress_bar:
     def __exit__(self, *exc_info) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+def rejects_path(output: str | None) -> str | None:
+    """The default rejects file beside OUT (``out.jsonl`` -> ``out.rejects.jsonl``); None when
+    OUT is standard output (the rejects are then all listed on stderr)."""
+    if output is None or output == jsonl.STDIN:
+        return None
+    name = str(output)
+    return (name[:-len(".jsonl")] if name.endswith(".jsonl") else name) + ".rejects.jsonl"
+
+
+class RejectReport:
+    """Every rejected row of a command: a plain ``error:`` line on stderr and, when ``path`` is
+    given, a ``Reject.to_json()`` record in that JSONL file (created at the first reject; a stale
+    file from an earlier run is removed first, so it can never be mistaken for this run's).
+
+    Without a file every reject is printed; with one, the first ``MAX_ERROR_MESSAGES``.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.count = 0
+        self._file: IO[str] | None = None
+        if path is not None and path != jsonl.STDIN and Path(path).exists():
+            Path(path).unlink()
+
+    def add(self, reject: Reject) -> None:
+        self.count += 1
+        if self.path is None or self.count <= MAX_ERROR_MESSAGES:
+            error_line(f"error: {reject.message()}")
+        if self.path is not None:
+            if self._file is None:
+                self._file = jsonl.open_output(self.path)
+            jsonl.write_line(self._file, reject.to_json())
+
+    def close(self) -> None:
+        if self._file is not None and self._file is not sys.stdout:
+            self._file.close()
+        if self.path is not None and self.count > MAX_ERROR_MESSAGES:
+            error_line(f"... {self.count - MAX_ERROR_MESSAGES} more rejected rows; all are in "
+                       f"{self.path}")
+
+
+def exit_on_closed_pipe() -> None:
+    """``hir ... | head``: the reader has gone. Stop quietly with status 1: Python flushes stdout
+    again at exit, so stdout is pointed at /dev/null first, where that flush cannot fail."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise typer.Exit(1)

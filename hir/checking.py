@@ -1,21 +1,13 @@
 """Score rows of (constraints, response) and summarise them: the engine behind ``hir check``.
 
-Row forms accepted (one JSON object per row):
-
-* IFEval form: ``key``, ``prompt``, ``instruction_id_list``, ``kwargs`` (index-aligned with the
-  ids; may be absent, meaning no parameters), ``response``. This is the reference's ``input_data``
-  with the response added, and the form of the public conformance files.
-* hir form: ``instruction`` = ``{"task", "constraints": [{"id", "kwargs", "text"}], "template"}``
-  (a ``hir.instructions.Instruction``) with ``response`` or ``responses`` (a list: one row,
-  several samples; its output nests one result object per response under ``responses``).
-
-Two-file form (the reference's): prompt rows in IFEval form without ``response``, and a responses
-file of ``{"prompt", "response"}`` rows joined on the prompt text (``load_responses`` and
-``attach_responses``).
+Rows are parsed by ``hir.rows`` (every form it reads: IFEval rows, hir-form rows with ``response``
+or a ``responses`` list, verl rows, and the reference's two-file form). A ``responses`` row's
+output nests one result object per response under ``responses``.
 
 A row that cannot be scored is never dropped and never stops the run: it becomes a rejected
-``RowResult`` whose ``error`` names the field at fault. A checker whose verdict is
-``unavailable`` rejects its row too, rather than passing or failing it silently.
+``RowResult`` carrying the row's ``Reject`` (file, line, the field at fault as the row spells
+it). A checker whose verdict is ``unavailable`` rejects its row too, rather than passing or
+failing it silently.
 
     >>> results = list(score_rows([{"key": 1, "instruction_id_list": ["punctuation:no_comma"],
     ...                             "kwargs": [{}], "response": "Yes, indeed"}]))
@@ -33,10 +25,9 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from constraints.base import SEMANTICS, Semantics
 from constraints.engine import score
-from constraints.errors import ConstraintError
-from constraints.registry import build_all, checker_class
 
 from .jsonl import Line
+from .rows import Reject, Row, RowError, parse_line
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
@@ -91,27 +82,25 @@ class RowResult:
     ids: tuple[str, ...] = ()
     samples: tuple[Sample, ...] = ()
     multi: bool = False  # the row gave a ``responses`` list (output nests one object per response)
-    error: str | None = None
-    field: str | None = None  # the JSON path at fault, e.g. "kwargs[1].num_words"
-    source: str = ""
+    reject: Reject | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.reject is None
 
-    def where(self) -> str:
-        return f"{self.source}:{self.line}" if self.source else f"line {self.line}"
+    @property
+    def error(self) -> str | None:
+        return None if self.reject is None else self.reject.error
 
-    def message(self) -> str:
-        """The one-line report of a rejected row: ``file:line: [key K: ]error``."""
-        key = f"key {self.key!r}: " if self.key is not None else ""
-        return f"{self.where()}: {key}{self.error}"
+    @property
+    def field(self) -> str | None:
+        return None if self.reject is None else self.reject.field
 
     def to_json(self) -> dict[str, Any]:
-        if not self.ok:
-            out: dict[str, Any] = {"key": self.key, "line": self.line, "error": self.error}
-            if self.field is not None:
-                out["field"] = self.field
+        if self.reject is not None:
+            out: dict[str, Any] = {"key": self.key, "line": self.line, "error": self.reject.error}
+            if self.reject.field is not None:
+                out["field"] = self.reject.field
             return out
         out = {"key": self.key, "instruction_id_list": list(self.ids)}
         if self.multi:
@@ -119,143 +108,6 @@ class RowResult:
         else:
             out.update(self.samples[0].to_json())
         return out
-
-
-class RowError(ValueError):
-    """A row that cannot be scored; ``field`` is the JSON path at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.field = field
-        super().__init__(message)
-
-
-# ----------------------------------------------------------------------------------------------
-# Row parsing
-
-
-@dataclass(frozen=True)
-class Task:
-    """A parsed row: what to check, against what, with which prompt."""
-
-    key: Any
-    ids: list[str]
-    kwargs: list[Any] | None
-    prompt: str | None
-    responses: list[str]
-    multi: bool
-
-
-def _require_str(row: Mapping[str, Any], name: str, *, what: str | None = None) -> str:
-    if name not in row:
-        raise RowError(f"missing field {name!r}" + (f" ({what})" if what else ""), name)
-    value = row[name]
-    if not isinstance(value, str):
-        raise RowError(f"field {name!r} must be a string, got {type(value).__name__}", name)
-    return value
-
-
-def _optional_prompt(row: Mapping[str, Any]) -> str | None:
-    prompt = row.get("prompt")
-    if prompt is not None and not isinstance(prompt, str):
-        raise RowError(f"field 'prompt' must be a string, got {type(prompt).__name__}", "prompt")
-    return prompt
-
-
-def _parse_ifeval(row: Mapping[str, Any]) -> Task:
-    ids = row["instruction_id_list"]
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise RowError("field 'instruction_id_list' must be a list of strings",
-                       "instruction_id_list")
-    kwargs = row.get("kwargs")
-    if kwargs is not None:
-        if not isinstance(kwargs, list):
-            raise RowError("field 'kwargs' must be a list of objects, index-aligned with "
-                           "'instruction_id_list'", "kwargs")
-        if len(kwargs) != len(ids):
-            raise RowError(f"field 'kwargs' has {len(kwargs)} entries for {len(ids)} "
-                           "instruction ids (they must be index-aligned)", "kwargs")
-        for i, kw in enumerate(kwargs):
-            if kw is not None and not isinstance(kw, dict):
-                raise RowError(f"kwargs[{i}] must be an object, got {type(kw).__name__}",
-                               f"kwargs[{i}]")
-    response = _require_str(row, "response")
-    return Task(row_key(row), ids, kwargs, _optional_prompt(row), [response], multi=False)
-
-
-def _parse_native(row: Mapping[str, Any]) -> Task:
-    """The hir form: an ``Instruction`` object plus one response or a list of them.
-
-    Checkers that read the prompt get the row's ``prompt`` when it has one, else the rendered
-    instruction (as ``Instruction.checkers`` and ``hir relabel`` do).
-    """
-    try:
-        from pydantic import ValidationError
-
-        from .instructions import Instruction  # lazily: only rows in this form need it
-    except ImportError as exc:  # an installation without the hindsight library
-        raise RowError(f"rows in the hir instruction form need hir.instructions ({exc})",
-                       "instruction") from None
-    try:
-        instruction = Instruction.model_validate(row["instruction"])
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in first["loc"])
-        path = "instruction." + path.replace(".[", "[") if path else "instruction"
-        raise RowError(f"field {path!r}: {first['msg']}", path) from None
-    if "responses" in row:
-        responses = row["responses"]
-        if not isinstance(responses, list) or not all(isinstance(r, str) for r in responses):
-            raise RowError("field 'responses' must be a list of strings", "responses")
-        if not responses:
-            raise RowError("field 'responses' is empty", "responses")
-        multi = True
-    else:
-        responses = [_require_str(row, "response", what="or 'responses'")]
-        multi = False
-    prompt = _optional_prompt(row)
-    if prompt is None and _any_reads_prompt(instruction.ids):
-        try:
-            prompt = instruction.render()
-        except ConstraintError as exc:  # a constraint without text whose kwargs are invalid
-            raise RowError(str(exc), _constraint_field(exc)) from None
-    return Task(row_key(row), instruction.ids, instruction.kwargs, prompt, responses, multi)
-
-
-def row_key(row: Mapping[str, Any]) -> Any:
-    """The row's name in the output: ``key`` (IFEval), else ``id`` (our groups), else the
-    ``source_id`` and ``response_index`` of a ``hir relabel`` output row."""
-    if not isinstance(row, Mapping):
-        return None
-    if "key" in row:
-        return row["key"]
-    if "id" in row:
-        return row["id"]
-    if "source_id" in row:
-        index = row.get("response_index")
-        return row["source_id"] if index is None else f"{row['source_id']}#{index}"
-    return None
-
-
-def _any_reads_prompt(ids: Sequence[str]) -> bool:
-    for cid in ids:
-        try:
-            if checker_class(cid).uses_prompt:
-                return True
-        except ConstraintError:  # unknown: reported when the checkers are built
-            pass
-    return False
-
-
-def parse_row(row: Mapping[str, Any]) -> Task:
-    """Detect the row's form and parse it; ``RowError`` names the field at fault."""
-    if "instruction_id_list" in row:
-        return _parse_ifeval(row)
-    if "instruction" in row:
-        if not isinstance(row["instruction"], dict):
-            raise RowError("field 'instruction' must be an object", "instruction")
-        return _parse_native(row)
-    raise RowError("the row has neither 'instruction_id_list' (IFEval form) nor 'instruction' "
-                   "(hir form)", "instruction_id_list")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -279,66 +131,51 @@ def strip_thinking(response: str) -> str:
     return response
 
 
-def _constraint_field(exc: ConstraintError) -> str | None:
-    if exc.index is None:
-        return exc.field
-    if exc.field is None:
-        return f"instruction_id_list[{exc.index}]"
-    return f"kwargs[{exc.index}].{exc.field}"
+def score_row(row: Row, *, semantics: Semantics = "reference",
+              strip: bool = False) -> tuple[Sample, ...]:
+    """Build the row's checkers once and judge each response strict and loose.
 
-
-def score_task(task: Task, *, semantics: Semantics = "reference",
-               strip: bool = False) -> tuple[tuple[Sample, ...], None] | tuple[None, RowError]:
-    """Build the task's checkers once and judge each response strict and loose."""
+    Raises ``RowError`` for a row whose checkers cannot be built or cannot run.
+    """
     try:
-        checkers = build_all(task.ids, task.kwargs, prompt=task.prompt, semantics=semantics)
-    except ConstraintError as exc:
-        return None, RowError(str(exc), _constraint_field(exc))
+        checkers = row.checkers(semantics)
+    except RowError:
+        raise
     except Exception as exc:  # a checker's constructor bug must reject its row, not end the run
-        return None, RowError(f"building the checkers raised {type(exc).__name__}: {exc}")
-    missing_prompt = [i for i, c in enumerate(checkers) if c.uses_prompt and task.prompt is None]
-    if missing_prompt:
-        i = missing_prompt[0]
-        return None, RowError(f"constraint {i} {task.ids[i]!r} needs the prompt, and the row has "
-                              "no 'prompt'", "prompt")
+        raise RowError(f"building the checkers raised {type(exc).__name__}: {exc}") from None
+    ids = row.instruction.ids
     samples = []
-    for response in task.responses:
+    for response in row.responses:
         text = strip_thinking(response) if strip else response
         try:
             scored = score(checkers, text)
         except Exception as exc:  # a checker bug must reject its row, not end the whole run
-            return None, RowError(f"a checker raised {type(exc).__name__}: {exc}")
+            raise RowError(f"a checker raised {type(exc).__name__}: {exc}") from None
         if scored.unavailable:
             i = scored.unavailable[0]
             bad = next(v for v in (scored.strict[i], scored.loose[i]) if v.unavailable)
-            return None, RowError(f"constraint {i} {task.ids[i]!r} could not be checked: "
-                                  f"{bad.explanation}", f"instruction_id_list[{i}]")
-        failures = [Failure(i, task.ids[i], mode, v.explanation)
+            raise row.unavailable(i, bad.explanation)
+        failures = [Failure(i, ids[i], mode, v.explanation)
                     for mode, verdicts in (("strict", scored.strict), ("loose", scored.loose))
                     for i, v in enumerate(verdicts) if not v.passed]
         samples.append(Sample(tuple(v.passed for v in scored.strict),
                               tuple(v.passed for v in scored.loose), tuple(failures)))
-    return tuple(samples), None
+    return tuple(samples)
 
 
 def score_line(line: Line, *, semantics: Semantics = "reference",
                strip_thinking: bool = False) -> RowResult:
     """Score one input line (already JSON-decoded, or carrying its decoding error)."""
-    row = line.value or {}
-    key = row_key(row)
-    if isinstance(key, (dict, list)):
-        key = None
-    if not line.ok:
-        return RowResult(line.number, key, error=line.error, field=line.field, source=line.source)
+    row = parse_line(line, need="responses")
+    if isinstance(row, Reject):
+        return RowResult(line.number, row.key, reject=row)
+    ids = tuple(row.instruction.ids)
     try:
-        task = parse_row(row)
+        samples = score_row(row, semantics=semantics, strip=strip_thinking)
     except RowError as exc:
-        return RowResult(line.number, key, error=str(exc), field=exc.field, source=line.source)
-    samples, error = score_task(task, semantics=semantics, strip=strip_thinking)
-    if error is not None:
-        return RowResult(line.number, key, tuple(task.ids), error=str(error), field=error.field,
-                         source=line.source)
-    return RowResult(line.number, key, tuple(task.ids), samples, task.multi, source=line.source)
+        return RowResult(line.number, row.key, ids,
+                         reject=Reject(line.source, line.number, exc.message, exc.field, row.key))
+    return RowResult(line.number, row.key, ids, samples, row.multi)
 
 
 def _as_lines(rows: Iterable[Line | Mapping[str, Any]], source: str) -> Iterator[Line]:
@@ -394,79 +231,6 @@ def score_rows(rows: Iterable[Line | Mapping[str, Any]], *, semantics: Semantics
                 yield result
         finally:
             stop.set()
-
-
-# ----------------------------------------------------------------------------------------------
-# Two-file form
-
-
-@dataclass
-class Responses:
-    """A responses file indexed by prompt text, and the rows of it that could not be used."""
-
-    source: str
-    by_prompt: dict[str, tuple[int, str]] = field(default_factory=dict)  # prompt -> (line, text)
-    rejected: list[RowResult] = field(default_factory=list)
-    used: set[str] = field(default_factory=set)
-
-    def unused(self) -> list[RowResult]:
-        """Responses whose prompt is in no prompt row: reported, since no output row shows them."""
-        return [RowResult(line, error="no row of the prompts file has this prompt",
-                          field="prompt", source=self.source)
-                for prompt, (line, _) in self.by_prompt.items() if prompt not in self.used]
-
-
-def load_responses(lines: Iterable[Line], source: str) -> Responses:
-    """Index ``{"prompt", "response"}`` rows by prompt (two different responses to one prompt
-    are ambiguous: the later row is rejected)."""
-    out = Responses(source)
-    for line in lines:
-        if not line.ok:
-            out.rejected.append(RowResult(line.number, error=line.error, source=source))
-            continue
-        row = line.value or {}
-        try:
-            prompt = _require_str(row, "prompt")
-            response = _require_str(row, "response")
-        except RowError as exc:
-            out.rejected.append(RowResult(line.number, row_key(row), error=str(exc),
-                                          field=exc.field, source=source))
-            continue
-        seen = out.by_prompt.get(prompt)
-        if seen is not None and seen[1] != response:
-            out.rejected.append(RowResult(
-                line.number, error=f"a different response to this prompt is on line {seen[0]}",
-                field="response", source=source))
-            continue
-        if seen is None:
-            out.by_prompt[prompt] = (line.number, response)
-    return out
-
-
-def attach_responses(lines: Iterable[Line], responses: Responses) -> Iterator[Line]:
-    """Prompt rows with their response from ``responses`` added (joined on the prompt text).
-
-    A prompt row with no response, or without a string ``prompt``, carries an error instead.
-    """
-    for line in lines:
-        if not line.ok:
-            yield line
-            continue
-        row = dict(line.value or {})
-        prompt = row.get("prompt")
-        if not isinstance(prompt, str):
-            yield Line(line.source, line.number, value=row, field="prompt",
-                       error="missing field 'prompt' (needed to find the row's response)")
-            continue
-        found = responses.by_prompt.get(prompt)
-        if found is None:
-            yield Line(line.source, line.number, value=row, field="response",
-                       error=f"no response to this prompt in {responses.source}")
-            continue
-        responses.used.add(prompt)
-        row["response"] = found[1]
-        yield Line(line.source, line.number, value=row)
-
 
 
 # ----------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from constraints import Checker, NoParams, Verdict, registry
-from hir import checking, jsonl
+from hir import checking, jsonl, rows
 from hir.checking import Line, score_rows, strip_thinking, summarize
 
 
@@ -95,12 +95,12 @@ def test_kwargs_may_be_absent():
     ({"kwargs": [{}, {}]}, "kwargs", "2 entries for 1 instruction ids"),
     ({"kwargs": {"a": 1}}, "kwargs", "must be a list"),
     ({"kwargs": ["x"]}, "kwargs[0]", "must be an object"),
-    ({"response": None}, "response", "field 'response' must be a string"),
-    ({"response": ...}, "response", "missing field 'response'"),
+    ({"response": None}, "response", "must be a string, got null"),
+    ({"response": ...}, "response", "missing: give 'response' or 'responses'"),
     ({"instruction_id_list": "punctuation:no_comma"}, "instruction_id_list",
-     "must be a list of strings"),
+     "must be a list of constraint id strings"),
     ({"instruction_id_list": ...}, "instruction_id_list", "neither 'instruction_id_list'"),
-    ({"prompt": 5}, "prompt", "field 'prompt' must be a string"),
+    ({"prompt": 5}, "prompt", "must be a string, got int"),
 ])
 def test_bad_rows_are_rejected_and_the_others_scored(bad, field, message):
     broken = row(2, ["punctuation:no_comma"], "x")
@@ -115,7 +115,7 @@ def test_bad_rows_are_rejected_and_the_others_scored(bad, field, message):
     rejected = results[1]
     assert rejected.field == field and message in rejected.error
     assert rejected.to_json() == {"key": 2, "line": 2, "error": rejected.error, "field": field}
-    assert rejected.message().startswith("in.jsonl:2: key 2: ")
+    assert rejected.reject.message().startswith(f"in.jsonl:2: key 2: field '{field}': ")
     assert results[2].to_json()["strict"] == [False]
 
 
@@ -321,7 +321,7 @@ def test_two_file_join_on_prompt_text():
         {"key": 2, "prompt": "B", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]},
         {"key": 3, "prompt": "C", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]},
     ]), "prompts.jsonl")
-    responses = checking.load_responses(lines_of("".join(json.dumps(r) + "\n" for r in [
+    responses = rows.load_responses(lines_of("".join(json.dumps(r) + "\n" for r in [
         {"prompt": "C", "response": "c, c"},
         {"prompt": "A", "response": "aaa"},
         {"prompt": "A", "response": "aaa"},        # an exact duplicate is harmless
@@ -329,11 +329,12 @@ def test_two_file_join_on_prompt_text():
         {"prompt": "Z", "response": "zzz"},        # no such prompt: reported as unused
         {"response": "no prompt"},
     ]), "responses.jsonl"), "responses.jsonl")
-    results = list(score_rows(checking.attach_responses(prompts, responses)))
+    results = list(score_rows(rows.attach_responses(prompts, responses)))
     assert [r.ok for r in results] == [True, False, True]
     assert results[0].to_json()["strict"] == [True] and results[2].to_json()["strict"] == [False]
     assert results[1].key == 2 and results[1].field == "response"
-    assert results[1].message() == "prompts.jsonl:2: key 2: no response to this prompt in responses.jsonl"
+    assert results[1].reject.message() == ("prompts.jsonl:2: key 2: field 'response': no response "
+                                           "to this prompt in responses.jsonl")
     assert [(r.line, r.field) for r in responses.rejected] == [(4, "response"), (6, "prompt")]
     assert [(r.line, r.source) for r in responses.unused()] == [(5, "responses.jsonl")]
 
@@ -365,7 +366,7 @@ def test_empty_summary_has_no_rates():
 
 
 def test_rows_without_key_are_named_by_id_or_replay_source():
-    from hir.checking import row_key
+    from hir.rows import row_key
 
     assert row_key({"key": 7, "id": "x"}) == 7
     assert row_key({"id": "group-3"}) == "group-3"

@@ -103,9 +103,9 @@ def test_bad_input_of_each_kind(tmp_path):
     assert len(messages) == 5
     assert messages[0].startswith(f"error: {src}:2: malformed JSON")
     assert messages[1].startswith(f"error: {src}:3: key 3: ") and "no_such:constraint" in messages[1]
-    assert "field 'num_words': unknown parameter" in messages[2]
-    assert "[field kwargs[0].num_words]" in messages[2]
-    assert "missing field 'response'" in messages[3]
+    assert messages[2].startswith(f"error: {src}:4: key 4: field 'kwargs[0].num_words': ")
+    assert "unknown parameter" in messages[2]
+    assert "field 'response': missing" in messages[3]
     summary = json.loads(result.stderr.splitlines()[-1])
     assert (summary["rows"], summary["scored"], summary["rejected"]) == (7, 2, 5)
 
@@ -122,7 +122,8 @@ def test_two_file_form(tmp_path):
     assert out[0]["strict"] == [True] and out[2]["strict"] == [False]
     assert out[1] == {"key": 2, "line": 2, "field": "response",
                       "error": f"no response to this prompt in {responses}"}
-    assert f"error: {prompts}:2: key 2: no response to this prompt" in result.stderr
+    assert f"error: {prompts}:2: key 2: field 'response': no response to this prompt" in \
+        result.stderr
     summary = json.loads(result.stderr.splitlines()[-1])
     assert (summary["scored"], summary["rejected"]) == (2, 1)
 
@@ -137,7 +138,8 @@ def test_two_file_form_reports_unusable_responses(tmp_path):
     assert result.exit_code == 1
     assert parse(result.stdout)[0]["strict"] == [True]
     assert f"error: {responses}:3: malformed JSON" in result.stderr
-    assert f"error: {responses}:2: no row of the prompts file has this prompt" in result.stderr
+    assert f"error: {responses}:2: field 'prompt': no row of the prompts file has this prompt" \
+        in result.stderr
     summary = json.loads(result.stderr.splitlines()[-1])
     assert (summary["rejected"], summary["responses_rejected"]) == (0, 2)
 

@@ -1,0 +1,624 @@
+"""Input rows: every form ``hir check``, ``hir relabel`` and ``hir train`` read, parsed in one place.
+
+A row becomes a ``Row``: one ``Instruction`` (task + constraints + template), the prompt text the
+row carries, and the responses to judge (none for training prompts). A row that cannot be used
+becomes a ``Reject`` naming file, line and the field at fault *as the row spells it*
+(``instruction.constraints[0].kwargs.num_words`` in a hir-form row, ``kwargs[0].num_words`` in an
+IFEval row, ``reward_model.ground_truth.kwargs[0].num_words`` inside a verl ground truth); the
+three commands write the same ``Reject`` records.
+
+Row forms (detected per row; a file may mix them):
+
+1. **IFEval form**: ``instruction_id_list``, ``kwargs`` (index-aligned; absent = no parameters),
+   ``prompt``, and optionally ``task`` (the prompt without its constraint sentences) and
+   ``template``. IFEval prompts weave the constraints into the prose: without ``task`` the whole
+   prompt stands in for the task, and such a row is not replayable (``Row.replayable``).
+2. **hir form**: ``instruction`` = ``{"task", "constraints": [{"id", "kwargs", "text"}],
+   "template", "context"}`` (``hir.instructions.Instruction``), or ``task`` and ``constraints``
+   at the top level (training files). Optional ``prompt``: the prompt the responses were generated
+   from, when it is not the rendered instruction.
+3. **verl rows**: the constraints in ``gts``, ``ground_truth`` or ``reward_model.ground_truth``, as
+   a hir instruction object, ``{"instruction_id_list", "kwargs", "task"?}`` or a list of
+   ``{"id", "kwargs"}``, or any of these as a JSON string (verl stores ground truths as strings);
+   rollout dumps give the decoded prompt as ``input`` and the response as ``output``.
+
+Responses: ``response`` (one), ``responses`` (a list: one group of samples) or verl's ``output``.
+Entropies for HiR's selection score: ``entropies`` / ``token_entropies`` / ``logprobs`` (one entry
+per response) on a ``responses`` row, ``entropy`` / ``token_entropies`` / ``logprobs`` on a
+one-response row; ``step`` (an integer >= 0) sets lambda.
+
+Rollout dumps (``read_groups``) also accept one row per response: consecutive rows with the same
+group key (the first of ``GROUP_KEYS`` present) or, without one, the same prompt and instruction
+(verl writes a prompt's n samples on consecutive rows) form one group.
+
+The two-file form of the IFEval reference (prompt rows, and ``{"prompt", "response"}`` rows joined
+on the prompt text) is ``load_responses`` + ``attach_responses``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+from pydantic import ValidationError
+
+from constraints import Checker, ConstraintError, Semantics, build_all
+
+from .instructions import TEMPLATES, ConstraintSpec, Instruction
+from .jsonl import Line, read_jsonl
+from .select import mean_entropy
+
+GROUP_KEYS = ("group", "group_id", "uid", "prompt_id", "source_id", "id", "key")
+SPEC_FIELDS = ("instruction", "gts", "ground_truth", "reward_model.ground_truth")
+
+
+# ----------------------------------------------------------------------------------------------
+# Errors and rejects
+
+
+class RowError(ValueError):
+    """A row that cannot be used; ``field`` is the path at fault as the row spells it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        self.message, self.field = message, field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """An input row that was not used, and why: the one reject record of every command."""
+
+    source: str
+    line: int
+    error: str
+    field: str | None = None
+    key: Any = None
+
+    def message(self) -> str:
+        """``file:line: [key K: ][field 'F': ]error``, the line printed on stderr."""
+        key = f"key {self.key!r}: " if self.key is not None else ""
+        at = f"field '{self.field}': " if self.field else ""
+        return f"{self.source}:{self.line}: {key}{at}{self.error}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "line": self.line, "key": self.key, "field": self.field,
+                "error": self.error}
+
+
+def reject_of(line: Line, exc: RowError | None = None) -> Reject:
+    """The reject of an unreadable line (``exc`` None) or of a row that raised ``exc``."""
+    key = row_key(line.value) if line.value is not None else None
+    if exc is None:
+        return Reject(line.source, line.number, line.error or "unreadable", line.field, key)
+    return Reject(line.source, line.number, exc.message, exc.field, key)
+
+
+# ----------------------------------------------------------------------------------------------
+# The parsed row
+
+
+@dataclass(frozen=True)
+class FieldNames:
+    """How a row spells its constraints, to name a constraint's field in an error."""
+
+    id: str      # format string with {i}: "instruction_id_list[{i}]", "instruction.constraints[{i}].id"
+    param: str   # format string with {i} and {name}
+    spec: str    # the field holding the constraints ("" for IFEval rows: several top-level fields)
+
+    def of(self, exc: ConstraintError) -> str | None:
+        if exc.index is None:
+            return exc.field if exc.field else (self.spec or None)
+        if exc.field is None:
+            return self.id.format(i=exc.index)
+        return self.param.format(i=exc.index, name=exc.field)
+
+
+def _ifeval_names(prefix: str = "") -> FieldNames:
+    return FieldNames(prefix + "instruction_id_list[{i}]", prefix + "kwargs[{i}].{name}",
+                      prefix.rstrip("."))
+
+
+def _hir_names(path: str) -> FieldNames:
+    return FieldNames(path + "[{i}].id", path + "[{i}].kwargs.{name}",
+                      path.rsplit(".", 1)[0] if path.endswith(".constraints") else path)
+
+
+IFEVAL_NAMES = _ifeval_names()
+HIR_NAMES = _hir_names("instruction.constraints")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One parsed row (or the consecutive per-response rows of one group)."""
+
+    instruction: Instruction
+    responses: tuple[str, ...] = ()
+    given_prompt: str | None = None   # the prompt text the row carries; None = the rendered one
+    has_task: bool = True             # False: the task is a whole prompt with constraints woven in
+    key: Any = None                   # the row's name in ``hir check`` output
+    group: str | None = None          # the group key (``GROUP_KEYS``), for rollout dumps
+    multi: bool = False               # the row gave a ``responses`` list
+    entropies: tuple[float | None, ...] | None = None
+    step: int | None = None
+    names: FieldNames = HIR_NAMES
+    source: str = "<rows>"
+    lines: tuple[int, ...] = ()
+
+    @property
+    def prompt(self) -> str | None:
+        """The prompt the model sees: the row's own, else the rendered instruction (None for an
+        IFEval row with neither prompt nor task)."""
+        if self.given_prompt is not None:
+            return self.given_prompt
+        return self.instruction.render() if self.has_task else None
+
+    @property
+    def replayable(self) -> bool:
+        """Whether a hindsight rewrite can drop constraints from the prompt (a real task)."""
+        return self.has_task
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}:{self.lines[0]}" if self.lines else self.source
+
+    def error(self, exc: ConstraintError) -> RowError:
+        """A checker-building error as a ``RowError`` naming the row's own field."""
+        message = exc.message if exc.index is not None else str(exc)
+        if exc.index is not None and exc.field is not None and exc.constraint_id:
+            message = f"{exc.constraint_id!r}: {message}"  # which checker the parameter is of
+        return RowError(message, self.names.of(exc))
+
+    def checkers(self, semantics: Semantics = "reference") -> list[Checker]:
+        """The row's checkers, index-aligned; prompt-reading ones see ``prompt``.
+
+        ``RowError`` names the row's own field for an unknown id or invalid parameters, and the
+        ``prompt`` field when a checker reads the prompt and the row has none to give.
+        """
+        try:
+            if self.has_task or self.given_prompt is not None:
+                return self.instruction.checkers(semantics, prompt=self.given_prompt)
+            built = build_all(self.instruction.ids, self.instruction.kwargs, semantics=semantics)
+        except ConstraintError as exc:
+            raise self.error(exc) from None
+        for i, checker in enumerate(built):
+            if checker.uses_prompt:
+                raise RowError(f"constraint {i} {checker.id!r} needs the prompt, and the row has "
+                               "no 'prompt'", "prompt")
+        return built
+
+    def unavailable(self, index: int, explanation: str) -> RowError:
+        """A constraint whose checker could not run: the row is rejected, never judged."""
+        return RowError(f"constraint {index} {self.instruction.constraints[index].id!r} could "
+                        f"not be checked: {explanation}", self.names.id.format(i=index))
+
+    def to_json(self) -> dict[str, Any]:
+        """The row in hir form (what ``hir train`` writes to its run directory)."""
+        out: dict[str, Any] = {"key": self.key, "instruction": self.instruction.model_dump()}
+        if self.given_prompt is not None:
+            out["prompt"] = self.given_prompt
+        if not self.has_task:
+            out["task"] = None  # the prompt is the task: never replayed
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Small validators
+
+
+def _get(row: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = row
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _string(row: Mapping[str, Any], name: str, *, optional: bool = False) -> str | None:
+    if name not in row or (optional and row[name] is None):
+        if optional:
+            return None
+        raise RowError("missing", name)
+    value = row[name]
+    if not isinstance(value, str):
+        raise RowError(f"must be a string, got {_type_name(value)}", name)
+    return value
+
+
+def _step(row: Mapping[str, Any]) -> int | None:
+    step = row.get("step")
+    if step is None:
+        return None
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or step != int(step) or step < 0:
+        raise RowError(f"must be an integer >= 0, got {step!r}", "step")
+    return int(step)
+
+
+def _numbers(value: Any, name: str) -> list[float]:
+    if not isinstance(value, list) or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
+        raise RowError("must be a list of numbers", name)
+    if not all(math.isfinite(x) for x in value):
+        raise RowError("must hold finite numbers", name)
+    return [float(x) for x in value]
+
+
+def _one_entropy(value: Any, name: str, *, logprobs: bool = False) -> float | None:
+    """A per-response entropy from a number, a per-token list, or null."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise RowError("must be finite", name)
+        return float(value)
+    tokens = _numbers(value, name)
+    return mean_entropy(logprobs=tokens) if logprobs else mean_entropy(token_entropies=tokens)
+
+
+def _one_of(row: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    """The one field of ``names`` the row gives (None: none); two or more is an error."""
+    present = [k for k in names if row.get(k) is not None]
+    if len(present) > 1:
+        raise RowError(f"give one of {', '.join(repr(k) for k in names)}, not "
+                       f"{' and '.join(present)}", present[1])
+    return present[0] if present else None
+
+
+def _entropies(row: Mapping[str, Any], n: int, multi: bool) -> tuple[float | None, ...] | None:
+    if not multi:
+        name = _one_of(row, ("entropy", "token_entropies", "logprobs"))
+        if name is None:
+            return None
+        if name == "entropy" and isinstance(row[name], list):
+            raise RowError("must be a number (use 'token_entropies' for a per-token list)", name)
+        return (_one_entropy(row[name], name, logprobs=name == "logprobs"),)
+    name = _one_of(row, ("entropies", "token_entropies", "logprobs"))
+    if name is None:
+        return None
+    values = row[name]
+    if not isinstance(values, list) or len(values) != n:
+        size = len(values) if isinstance(values, list) else _type_name(values)
+        raise RowError(f"must be a list with one entry per response ({n}), got {size}", name)
+    return tuple(_one_entropy(v, f"{name}[{i}]", logprobs=name == "logprobs")
+                 for i, v in enumerate(values))
+
+
+# ----------------------------------------------------------------------------------------------
+# Instructions, from each form
+
+
+def _pydantic_error(exc: ValidationError, path: str) -> RowError:
+    first = exc.errors()[0]
+    where = path
+    for part in first["loc"]:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    return RowError(first["msg"], where or None)
+
+
+def _hir(value: Any, path: str) -> Instruction:
+    """A hir-form instruction object at ``path`` ("" = the row's top level)."""
+    if not isinstance(value, Mapping):
+        raise RowError("must be an object with 'task' and 'constraints'", path or None)
+    try:
+        return Instruction.model_validate(value)
+    except ValidationError as exc:
+        raise _pydantic_error(exc, path) from None
+
+
+def _ifeval(row: Mapping[str, Any], *, task: str | None, prefix: str = "") -> Instruction:
+    """An instruction from ``instruction_id_list`` + ``kwargs`` (+ ``template``) of ``row``.
+
+    Built without re-validating what was checked here by hand: the check path parses every row.
+    """
+    ids = row.get("instruction_id_list")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise RowError("must be a list of constraint id strings", f"{prefix}instruction_id_list")
+    kwargs = row.get("kwargs")
+    if kwargs is None:
+        kwargs = [None] * len(ids)
+    elif not isinstance(kwargs, list):
+        raise RowError("must be a list of objects, index-aligned with 'instruction_id_list'",
+                       f"{prefix}kwargs")
+    elif len(kwargs) != len(ids):
+        raise RowError(f"has {len(kwargs)} entries for {len(ids)} instruction ids (they must be "
+                       "index-aligned)", f"{prefix}kwargs")
+    specs = []
+    for i, (cid, kw) in enumerate(zip(ids, kwargs)):
+        if kw is not None and not isinstance(kw, dict):
+            raise RowError(f"must be an object, got {_type_name(kw)}", f"{prefix}kwargs[{i}]")
+        specs.append(ConstraintSpec.model_construct(id=cid, kwargs=dict(kw or {}), text=None))
+    template = row.get("template")
+    if template is None:
+        template = "inline"
+    elif template not in TEMPLATES:
+        raise RowError(f"must be one of {', '.join(TEMPLATES)}, got {template!r}",
+                       f"{prefix}template")
+    return Instruction.model_construct(task=task if task is not None else "", constraints=specs,
+                                       template=template, context=None)
+
+
+def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[Instruction, bool, FieldNames]:
+    """An instruction from a verl-style spec field (see the module docstring)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            raise RowError(f"is a string but not JSON: {msg}", name) from None
+    if isinstance(value, Mapping) and "instruction_id_list" in value:
+        task = value.get("task", value.get("prompt"))
+        if task is not None and not isinstance(task, str):
+            raise RowError(f"must be a string, got {_type_name(task)}",
+                           f"{name}.{'task' if 'task' in value else 'prompt'}")
+        has_task = task is not None
+        return (_ifeval(value, task=task if has_task else prompt, prefix=f"{name}."),
+                has_task, _ifeval_names(f"{name}."))
+    if isinstance(value, Mapping):
+        return _hir(value, name), True, _hir_names(f"{name}.constraints")
+    if isinstance(value, list):
+        if prompt is None:
+            raise RowError("a constraint list needs the row's prompt as its task", name)
+        try:
+            specs = [ConstraintSpec.model_validate(v) for v in value]
+        except ValidationError as exc:
+            index = next(i for i, v in enumerate(value)
+                         if not _valid(ConstraintSpec, v))
+            raise _pydantic_error(exc, f"{name}[{index}]") from None
+        return Instruction(task=prompt, constraints=specs), False, _hir_names(name)
+    raise RowError("is not a constraint spec (an instruction object, "
+                   "{instruction_id_list, kwargs}, or a list of {id, kwargs})", name)
+
+
+def _valid(model, value: Any) -> bool:
+    try:
+        model.model_validate(value)
+        return True
+    except ValidationError:
+        return False
+
+
+def _instruction(row: Mapping[str, Any], prompt: str | None
+                 ) -> tuple[Instruction, bool, FieldNames]:
+    """The row's instruction, whether it has a real task, and how its fields are named."""
+    if "instruction_id_list" in row:
+        task = _string(row, "task", optional=True)
+        return _ifeval(row, task=task if task is not None else prompt), task is not None, \
+            IFEVAL_NAMES
+    for name in SPEC_FIELDS:
+        value = _get(row, name)
+        if value is not None:
+            return _spec(value, name, prompt=prompt)
+    if "task" in row and "constraints" in row:  # a hir instruction spread over the row itself
+        fields = {k: row[k] for k in ("task", "constraints", "template", "context") if k in row}
+        return _hir(fields, ""), True, _hir_names("constraints")
+    raise RowError("the row has neither 'instruction_id_list' (IFEval form) nor 'instruction' "
+                   "(hir form)", "instruction_id_list")
+
+
+def row_key(row: Mapping[str, Any]) -> Any:
+    """The row's name in ``hir check`` output: ``key`` (IFEval), else ``id``, else the
+    ``source_id`` and ``response_index`` of a ``hir relabel`` output row."""
+    if not isinstance(row, Mapping):
+        return None
+    if "key" in row:
+        key = row["key"]
+    elif "id" in row:
+        key = row["id"]
+    elif "source_id" in row:
+        index = row.get("response_index")
+        key = row["source_id"] if index is None else f"{row['source_id']}#{index}"
+    else:
+        return None
+    return None if isinstance(key, (dict, list)) else key
+
+
+def _group_key(row: Mapping[str, Any]) -> str | None:
+    for k in GROUP_KEYS:
+        if row.get(k) is not None:
+            return str(row[k])
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Parsing one row
+
+
+def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0) -> Row:
+    """Parse one JSON object in any form; ``RowError`` names the field at fault."""
+    verl = "output" in value and "response" not in value and "responses" not in value
+    prompt_field = "input" if verl and "prompt" not in value else "prompt"
+    prompt = _string(value, prompt_field, optional=True)
+    instruction, has_task, names = _instruction(value, prompt)
+    multi = value.get("responses") is not None
+    if multi:
+        responses = value["responses"]
+        if not isinstance(responses, list) or not all(isinstance(r, str) for r in responses):
+            raise RowError("must be a list of strings", "responses")
+        if not responses:
+            raise RowError("is empty", "responses")
+        responses = tuple(responses)
+    elif "response" in value or verl:
+        responses = (_string(value, "output" if verl else "response"),)
+    else:
+        responses = ()
+    return Row(instruction=instruction, responses=responses, given_prompt=prompt,
+               has_task=has_task, key=row_key(value), group=_group_key(value), multi=multi,
+               entropies=_entropies(value, len(responses), multi) if responses else None,
+               step=_step(value), names=names, source=source, lines=(line,) if line else ())
+
+
+def parse_line(line: Line, *, need: str | None = None) -> Row | Reject:
+    """A decoded line as a ``Row``, or its ``Reject``.
+
+    ``need``: ``"responses"`` (``hir check``, ``hir relabel``: at least one response),
+    ``"prompt"`` (``hir train``: something to show the model), or None.
+    """
+    if not line.ok:
+        return reject_of(line)
+    try:
+        row = parse(line.value or {}, source=line.source, line=line.number)
+        if need == "responses" and not row.responses:
+            raise RowError("missing: give 'response' or 'responses'", "response")
+        if need == "prompt" and not (row.prompt or "").strip():
+            raise RowError("missing or empty: an IFEval row needs its prompt", "prompt")
+    except RowError as exc:
+        return reject_of(line, exc)
+    return row
+
+
+def parse_rows(rows: Iterable[Line | Mapping[str, Any]], *, source: str = "<rows>",
+               need: str | None = None) -> Iterator[Row | Reject]:
+    """``parse_line`` over ``jsonl.Line`` objects or plain dicts (numbered from 1)."""
+    for number, item in enumerate(rows, start=1):
+        line = item if isinstance(item, Line) else Line(source, number, value=dict(item))
+        yield parse_line(line, need=need)
+
+
+def load(path: str | Path, *, need: str | None = "prompt") -> tuple[list[Row], list[Reject]]:
+    """Every row of a JSONL file (``"-"`` is stdin): the usable ones and the rejects."""
+    rows: list[Row] = []
+    rejects: list[Reject] = []
+    for item in parse_rows(read_jsonl(path), need=need):
+        (rejects if isinstance(item, Reject) else rows).append(item)
+    return rows, rejects
+
+
+# ----------------------------------------------------------------------------------------------
+# Rollout dumps: rows grouped
+
+
+@dataclass
+class _Pending:
+    key: tuple
+    row: Row
+    responses: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    entropies: list[float | None] = field(default_factory=list)
+
+    def finish(self) -> Row:
+        ents = tuple(self.entropies) if any(e is not None for e in self.entropies) else None
+        return replace(self.row, responses=tuple(self.responses), entropies=ents,
+                       lines=tuple(self.lines))
+
+
+def _dump_key(row: Row) -> tuple:
+    if row.group is not None:
+        return ("id", row.group, row.step)
+    return ("prompt", row.given_prompt, row.instruction.model_dump_json(), row.step)
+
+
+def groups(lines: Iterable[Line]) -> Iterator[Row | Reject]:
+    """Groups and rejects of a rollout dump, in input order.
+
+    A ``responses`` row is a group; consecutive one-response rows with the same group key (or,
+    without one, the same prompt, instruction and step) are merged into one, yielded when it ends.
+    A dump's group needs a task: an IFEval row without ``task`` uses its ``prompt``.
+    """
+    pending: _Pending | None = None
+    for line in lines:
+        item = parse_line(line, need="responses")
+        if isinstance(item, Row) and item.prompt is None:
+            item = reject_of(line, RowError("no task: give 'task' or 'prompt'", "prompt"))
+        if isinstance(item, Reject) or item.multi:
+            if isinstance(item, Row) and pending is not None:
+                yield pending.finish()
+                pending = None
+            yield item
+            continue
+        key = _dump_key(item)
+        if pending is not None and pending.key == key:
+            if item.instruction != pending.row.instruction:
+                yield Reject(line.source, line.number, "differs from the instruction of the "
+                             f"group's first row (line {pending.lines[0]})",
+                             item.names.spec or "instruction", item.key)
+                continue
+        else:
+            if pending is not None:
+                yield pending.finish()
+            pending = _Pending(key, item)
+        pending.responses.append(item.responses[0])
+        pending.lines.append(line.number)
+        pending.entropies.append(item.entropies[0] if item.entropies else None)
+    if pending is not None:
+        yield pending.finish()
+
+
+def read_groups(path: str | Path) -> Iterator[Row | Reject]:
+    """Stream the groups of a dump file (``"-"`` is stdin)."""
+    return groups(read_jsonl(path))
+
+
+# ----------------------------------------------------------------------------------------------
+# The reference's two-file form
+
+
+@dataclass
+class Responses:
+    """A responses file indexed by prompt text, and the rows of it that could not be used."""
+
+    source: str
+    by_prompt: dict[str, tuple[int, str]] = field(default_factory=dict)  # prompt -> (line, text)
+    rejected: list[Reject] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def unused(self) -> list[Reject]:
+        """Responses whose prompt is in no prompt row: reported, since no output row shows them."""
+        return [Reject(self.source, line, "no row of the prompts file has this prompt", "prompt")
+                for prompt, (line, _) in self.by_prompt.items() if prompt not in self.used]
+
+
+def load_responses(lines: Iterable[Line], source: str) -> Responses:
+    """Index ``{"prompt", "response"}`` rows by prompt (two different responses to one prompt
+    are ambiguous: the later row is rejected)."""
+    out = Responses(source)
+    for line in lines:
+        if not line.ok:
+            out.rejected.append(reject_of(line))
+            continue
+        row = line.value or {}
+        try:
+            prompt = _string(row, "prompt")
+            response = _string(row, "response")
+        except RowError as exc:
+            out.rejected.append(reject_of(line, exc))
+            continue
+        seen = out.by_prompt.get(prompt)
+        if seen is not None and seen[1] != response:
+            out.rejected.append(Reject(source, line.number, "a different response to this "
+                                       f"prompt is on line {seen[0]}", "response"))
+            continue
+        if seen is None:
+            out.by_prompt[prompt] = (line.number, response)
+    return out
+
+
+def attach_responses(lines: Iterable[Line], responses: Responses) -> Iterator[Line]:
+    """Prompt rows with their response from ``responses`` added (joined on the prompt text).
+
+    A prompt row with no response, or without a string ``prompt``, carries an error instead.
+    """
+    for line in lines:
+        if not line.ok:
+            yield line
+            continue
+        row = dict(line.value or {})
+        prompt = row.get("prompt")
+        if not isinstance(prompt, str):
+            yield Line(line.source, line.number, value=row, field="prompt",
+                       error="missing (needed to find the row's response)")
+            continue
+        found = responses.by_prompt.get(prompt)
+        if found is None:
+            yield Line(line.source, line.number, value=row, field="response",
+                       error=f"no response to this prompt in {responses.source}")
+            continue
+        responses.used.add(prompt)
+        row["response"] = found[1]
+        yield Line(line.source, line.number, value=row)
