@@ -16,13 +16,6 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-# CLI option name -> TrainConfig field, for the overrides dict (None = not given on the CLI).
-_OVERRIDES = ("model", "data", "eval_data", "output_dir", "max_steps", "seed", "replay", "reward",
-              "replay_logprobs", "advantage", "prompts_per_step", "responses_per_prompt", "lr",
-              "temperature", "top_p", "max_new_tokens", "update_epochs", "micro_batch_size",
-              "kl_coef", "eval_every", "save_every", "device", "gradient_checkpointing",
-              "threads")
-
 
 def train(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config file "
@@ -78,16 +71,19 @@ def train(
     -m cli.main train ...`. **Exit status**: 0 ok, 1 some data rows rejected (trained on the rest),
     2 bad config or setup.
     """
+    # Every parameter named like a TrainConfig field overrides it (None = not given on the CLI);
+    # taken before any other local exists, so the signature is the one list of overrides.
+    options = dict(locals())
+
     from rich.console import Console
     from rich.table import Table
 
-    from hir.train.config import ConfigFileError, load_config
+    from hir.train.config import ConfigFileError, TrainConfig, load_config
 
     rank = int(os.environ.get("RANK", "0"))
     console = Console(highlight=False, quiet=quiet or rank != 0)
     err = Console(stderr=True, highlight=False)
-    given = dict(locals())
-    overrides = {k: given[k] for k in _OVERRIDES}
+    overrides = {k: v for k, v in options.items() if k in TrainConfig.model_fields}
     try:
         cfg = load_config(config, overrides)
     except ConfigFileError as exc:
