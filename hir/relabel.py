@@ -11,7 +11,12 @@ Algorithm (HiR, "Replay Failures as Successes"), for one batch of groups at trai
 4. Re-check: judge the response again under its hindsight instruction and rendered prompt. Only a
    prompt-reading checker can change its verdict here; a constraint that now fails is dropped too,
    until the replay satisfies everything it claims (it may end up with nothing to replay).
-5. Emit ``Replay`` samples (reward 1) in (group, response) order.
+5. Return a ``Selected`` record per surviving response, in (group, response) order: a replay
+   sample is that response, its hindsight instruction, reward 1.
+
+``relabel`` is steps 2-5 over what both callers hold (instructions, responses, masks, entropies per
+group): ``relabel_stream`` (``hir relabel``) writes JSON rows from its records, the trainer builds
+its replay episodes from them. lambda_s is computed once per batch by the caller.
 
 ``relabel_stream`` runs this over a stream of groups with bounded memory: in the ``group`` budget
 each group is its own batch; in the ``global`` budget a batch is a run of consecutive groups with the
@@ -29,8 +34,8 @@ from constraints import ConstraintError, Mode, Semantics
 
 from .instructions import Instruction
 from .masks import Mask, mask
-from .rewrite import Replay, make_replay
-from .select import ETA, LAMBDA0, Budget, Candidate, lambda_at, select
+from .rewrite import hindsight
+from .select import ETA, LAMBDA0, Budget, lambda_at, select
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,10 @@ class RelabelConfig:
     mode: Mode = "strict"
     semantics: Semantics = "reference"
 
+    def lambda_at(self, step: int) -> float:
+        """lambda_s, the CLA weight of the selection score at ``step``."""
+        return lambda_at(step, self.lambda0, self.eta)
+
 
 class GroupError(ValueError):
     """A group whose constraints cannot be checked (unknown id, bad kwargs, unavailable checker)."""
@@ -130,67 +139,76 @@ def group_masks(group: Group, config: RelabelConfig = RelabelConfig()) -> list[M
 
 
 def recheck(instruction: Instruction, response: str, satisfied: Sequence[bool], *,
-            mode: Mode = "strict", semantics: Semantics = "reference") -> list[bool]:
-    """Satisfied flags (over the original constraints) that hold under the hindsight prompt.
+            mode: Mode = "strict", semantics: Semantics = "reference"
+            ) -> tuple[list[bool], Instruction | None]:
+    """Satisfied flags (over the original constraints) that hold under the hindsight prompt, and
+    that hindsight instruction (None when no constraint survives).
 
     Starts from ``satisfied`` and drops any kept constraint that fails when the response is judged
     under the rewritten instruction, until a fixed point: the result re-checks fully satisfied.
-    Use it before ``hindsight`` wherever replays are built (the trainer too); it costs one extra
-    check of each replay, and changes nothing unless a checker reads the prompt.
+    It costs one extra check of each replay, and changes nothing unless a checker reads the prompt.
     """
     flags = list(satisfied)
     while any(flags):
-        kept = [i for i, ok in enumerate(flags) if ok]
-        hind = instruction.keep(kept)
-        again = mask(hind, response, mode=mode, semantics=semantics)
+        rewritten = hindsight(instruction, flags)
+        again = mask(rewritten, response, mode=mode, semantics=semantics)
         if again.ila:
-            return flags
+            return flags, rewritten
+        kept = [i for i, ok in enumerate(flags) if ok]
         for j, ok in zip(kept, again.satisfied):
             flags[j] = flags[j] and ok
-    return flags
+    return flags, None
 
 
-def relabel_batch(groups: Sequence[Group], *, step: int = 0,
-                  config: RelabelConfig = RelabelConfig(),
-                  masks: Sequence[Sequence[Mask]] | None = None) -> list[Replay]:
-    """The replays of one batch of groups at training ``step`` (steps 2-5 of the module docstring).
+@dataclass(frozen=True)
+class Selected:
+    """A response chosen for replay and re-checked: what one replay sample is built from."""
 
-    Pass ``masks`` when the responses were already judged (the trainer computes them for the
-    rewards); otherwise they are computed here (``GroupError`` for a group that cannot be checked).
+    group: int                  # index of its group in the batch
+    response: int               # index of the response in its group
+    kept: tuple[int, ...]       # indices of the original constraints the replay keeps
+    instruction: Instruction    # the hindsight instruction: those constraints only
+    score: float                # its selection score F
+    cla: float                  # its CLA under the original instruction
+
+
+def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[str]],
+            masks: Sequence[Sequence[Mask]],
+            entropies: Sequence[Sequence[float | None] | None], *, lambda_: float,
+            config: RelabelConfig = RelabelConfig()) -> list[Selected]:
+    """Steps 2-5 of the module docstring for one batch of groups.
+
+    Per group ``g``: ``instructions[g]``, and index-aligned ``responses[g]``, ``masks[g]``,
+    ``entropies[g]`` (None: no entropies). ``lambda_`` is lambda_s of the batch's step.
     """
-    return [r for _, r in relabel_indexed(groups, step=step, config=config, masks=masks)]
-
-
-def relabel_indexed(groups: Sequence[Group], *, step: int = 0,
-                    config: RelabelConfig = RelabelConfig(),
-                    masks: Sequence[Sequence[Mask]] | None = None) -> list[tuple[int, Replay]]:
-    """``relabel_batch`` with each replay's group index (its position in ``groups``)."""
-    if masks is None:
-        masks = [group_masks(g, config) for g in groups]
-    if len(masks) != len(groups):
-        raise ValueError(f"{len(masks)} mask lists for {len(groups)} groups")
-    chosen = select(masks, [g.entropies for g in groups], step=step, k=config.k,
-                    budget=config.budget, lambda0=config.lambda0, eta=config.eta,
+    if not len(instructions) == len(responses) == len(masks) == len(entropies):
+        raise ValueError(f"{len(instructions)} instructions, {len(responses)} response lists, "
+                         f"{len(masks)} mask lists, {len(entropies)} entropy lists")
+    chosen = select(masks, entropies, lambda_=lambda_, k=config.k, budget=config.budget,
                     total=config.total)
-    lam = lambda_at(step, config.lambda0, config.eta)
     out = []
     for c in chosen:
-        replay = replay_of(groups[c.group], c, masks[c.group][c.response], lam, config)
-        if replay is not None:
-            out.append((c.group, replay))
+        m = masks[c.group][c.response]
+        flags, rewritten = recheck(instructions[c.group], responses[c.group][c.response],
+                                   m.satisfied, mode=config.mode, semantics=config.semantics)
+        if rewritten is not None:
+            kept = tuple(i for i, ok in enumerate(flags) if ok)
+            out.append(Selected(c.group, c.response, kept, rewritten, c.score, m.cla))
     return out
 
 
-def replay_of(group: Group, candidate: Candidate, m: Mask, lambda_: float,
-              config: RelabelConfig = RelabelConfig()) -> Replay | None:
-    """The replay of one selected response, re-checked; None if nothing survives the re-check."""
-    response = group.responses[candidate.response]
-    flags = recheck(group.instruction, response, m.satisfied, mode=config.mode,
-                    semantics=config.semantics)
-    if not any(flags):
-        return None
-    return make_replay(group.id, candidate.response, group.instruction, response, flags,
-                       cla=m.cla, score=candidate.score, lambda_=lambda_)
+def relabel_batch(groups: Sequence[Group], *, lambda_: float,
+                  config: RelabelConfig = RelabelConfig(),
+                  masks: Sequence[Sequence[Mask]] | None = None) -> list[Selected]:
+    """``relabel`` over ``Group``s, with lambda_s ``lambda_`` (``config.lambda_at(step)``).
+
+    Pass ``masks`` when the responses were already judged; otherwise they are computed here
+    (``GroupError`` for a group that cannot be checked).
+    """
+    if masks is None:
+        masks = [group_masks(g, config) for g in groups]
+    return relabel([g.instruction for g in groups], [g.responses for g in groups], masks,
+                   [g.entropies for g in groups], lambda_=lambda_, config=config)
 
 
 # -- streaming over a dump -----------------------------------------------------------------------
@@ -211,7 +229,7 @@ class Summary:
     groups_without_task: int = 0
     rejected_rows: int = 0
 
-    def add_group(self, group: Group, masks: Sequence[Mask], replays: Sequence[Replay]) -> None:
+    def add_group(self, group: Group, masks: Sequence[Mask], replays: Sequence[Selected]) -> None:
         self.groups += 1
         self.responses += len(masks)
         self.satisfied_all += sum(m.ila for m in masks)
@@ -255,8 +273,19 @@ def original_row(group: Group, index: int, m: Mask, system: str | None = None) -
     }
 
 
-def replay_row(replay: Replay, system: str | None = None) -> dict[str, Any]:
-    return {"kind": "replay", **replay.to_row(system)}
+def replay_row(group: Group, selected: Selected, lambda_: float,
+               system: str | None = None) -> dict[str, Any]:
+    """A replay sample: the hindsight prompt, the same response, reward 1."""
+    inst = selected.instruction
+    return {
+        "kind": "replay", "source_id": group.id, "response_index": selected.response,
+        "instruction": inst.model_dump(), "prompt": inst.render(),
+        "messages": inst.messages(system), "response": group.responses[selected.response],
+        "reward": 1.0, "kept": list(selected.kept),
+        "dropped": [i for i in range(len(group.instruction.constraints))
+                    if i not in selected.kept],
+        "cla": selected.cla, "score": selected.score, "lambda": lambda_,
+    }
 
 
 @dataclass
@@ -320,16 +349,17 @@ def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfi
         groups = [g for g, _ in batch]
         masks = [m for _, m in batch]
         step = batch_step if batch_step is not None else default_step
-        per_index: list[list[Replay]] = [[] for _ in groups]
-        for gi, replay in relabel_indexed(groups, step=step, config=config, masks=masks):
-            per_index[gi].append(replay)
-        for g, m, rs in zip(groups, masks, per_index):
+        lam = config.lambda_at(step)
+        per_group: list[list[Selected]] = [[] for _ in groups]
+        for s in relabel_batch(groups, lambda_=lam, config=config, masks=masks):
+            per_group[s.group].append(s)
+        for g, m, rs in zip(groups, masks, per_group):
             summary.add_group(g, m, rs)
             rows = []
             if include_originals:
                 rows += [original_row(g, i, mi, system) for i, mi in enumerate(m)]
                 summary.originals_written += len(m)
-            rows += [replay_row(r, system) for r in rs]
+            rows += [replay_row(g, s, lam, system) for s in rs]
             yield Event(rows=rows, consumed=len(g.origin.lines) or 1)
         batch = []
 

@@ -91,9 +91,9 @@ def _order(c: Candidate) -> tuple:
 
 def candidates(groups_masks: Sequence[Sequence[Mask]],
                entropies: Sequence[Sequence[float | None] | None] | None = None, *,
-               step: int = 0, lambda0: float = LAMBDA0, eta: float = ETA) -> list[Candidate]:
-    """Every response with 0 < CLA < 1, scored, in (group, response) order."""
-    lam = lambda_at(step, lambda0, eta)
+               lambda_: float) -> list[Candidate]:
+    """Every response with 0 < CLA < 1, scored with CLA weight ``lambda_``, in (group, response)
+    order."""
     if entropies is not None and len(entropies) != len(groups_masks):
         raise ValueError(f"{len(entropies)} entropy lists for {len(groups_masks)} groups")
     out = []
@@ -105,25 +105,26 @@ def candidates(groups_masks: Sequence[Sequence[Mask]],
             if not m.partial:
                 continue
             h = ents[r] if ents is not None else None
-            out.append(Candidate(g, r, m.cla, h, (h or 0.0) + lam * m.cla))
+            out.append(Candidate(g, r, m.cla, h, (h or 0.0) + lambda_ * m.cla))
     return out
 
 
 def select(groups_masks: Sequence[Sequence[Mask]],
            entropies: Sequence[Sequence[float | None] | None] | None = None, *,
-           step: int = 0, k: int = 2, budget: Budget = "group", lambda0: float = LAMBDA0,
-           eta: float = ETA, total: int | None = None) -> list[Candidate]:
+           lambda_: float, k: int = 2, budget: Budget = "group",
+           total: int | None = None) -> list[Candidate]:
     """The candidates to replay, best first within the budget.
 
     ``groups_masks[g][r]`` is the mask of response r of group g; ``entropies`` is index-aligned
-    (a None group or value means no entropy). Returns candidates sorted by (group, response), the
+    (a None group or value means no entropy); ``lambda_`` is lambda_s of the batch's step
+    (``lambda_at``), computed once by the caller. Returns candidates sorted by (group, response), the
     order replays are written in. ``total`` overrides K for the global budget.
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
-    pool = candidates(groups_masks, entropies, step=step, lambda0=lambda0, eta=eta)
+    pool = candidates(groups_masks, entropies, lambda_=lambda_)
     if budget == "group":
         by_group: dict[int, list[Candidate]] = {}
         for c in pool:

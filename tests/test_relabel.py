@@ -13,7 +13,7 @@ from hir.instructions import ConstraintSpec, Instruction
 from hir.jsonl import iter_lines
 from hir.masks import mask
 from hir.relabel import (Group, GroupError, Origin, RelabelConfig, Summary, group_masks, recheck,
-                         relabel_batch, relabel_stream)
+                         relabel, relabel_batch, relabel_stream)
 from hir.select import lambda_at
 
 NO_COMMA = ConstraintSpec(id="punctuation:no_comma")
@@ -35,43 +35,56 @@ def lines(rows) -> list:
                             for r in rows], "dump.jsonl"))
 
 
+LAM0 = lambda_at(0)
+
+
 def test_relabel_batch_replays_only_partial_failures_within_budget():
     group = Group("g", INST, RESPONSES)
-    replays = relabel_batch([group], step=0, config=RelabelConfig(k=2))
-    assert [r.response_index for r in replays] == [1, 3]  # CLA 2/3 beats 1/3
+    replays = relabel_batch([group], lambda_=LAM0, config=RelabelConfig(k=2))
+    assert [(r.group, r.response) for r in replays] == [(0, 1), (0, 3)]  # CLA 2/3 beats 1/3
     for r in replays:
-        assert r.reward == 1.0 and r.source_id == "g"
-        assert mask(r.instruction, r.response).ila
-        assert r.lambda_ == lambda_at(0)
-    assert [r.kept for r in replays] == [[0, 2], [1, 2]]
-    assert [r.dropped for r in replays] == [[1], [0]]
-    everything = relabel_batch([group], config=RelabelConfig(k=10))
-    assert [r.response_index for r in everything] == [1, 3, 4]
+        assert mask(r.instruction, RESPONSES[r.response]).ila
+        assert r.instruction == INST.keep(r.kept)
+        assert r.cla == pytest.approx(2 / 3) and r.score == pytest.approx(LAM0 * 2 / 3)
+    assert [r.kept for r in replays] == [(0, 2), (1, 2)]
+    everything = relabel_batch([group], lambda_=LAM0, config=RelabelConfig(k=10))
+    assert [r.response for r in everything] == [1, 3, 4]
+
+
+def test_relabel_takes_parallel_lists_and_checks_their_lengths():
+    masks = group_masks(Group("g", INST, RESPONSES))
+    got = relabel([INST], [RESPONSES], [masks], [None], lambda_=LAM0)
+    assert got == relabel_batch([Group("g", INST, RESPONSES)], lambda_=LAM0)
+    assert relabel([INST], [[]], [[]], [[]], lambda_=LAM0) == []  # a group left out
+    with pytest.raises(ValueError):
+        relabel([INST], [RESPONSES], [masks], [], lambda_=LAM0)
 
 
 def test_entropies_change_the_choice():
     group = Group("g", INST, RESPONSES, entropies=[0.0, 0.1, 0.0, 0.1, 5.0])
-    chosen = relabel_batch([group], config=RelabelConfig(k=1))
-    assert [r.response_index for r in chosen] == [4]  # diverse beats nearly right at step 0
-    late = relabel_batch([group], step=100, config=RelabelConfig(k=1))
-    assert late[0].response_index in (1, 3)
+    chosen = relabel_batch([group], lambda_=LAM0, config=RelabelConfig(k=1))
+    assert [r.response for r in chosen] == [4]  # diverse beats nearly right at step 0
+    late = relabel_batch([group], lambda_=lambda_at(100), config=RelabelConfig(k=1))
+    assert late[0].response in (1, 3)
 
 
 def test_global_budget_over_a_batch():
     rich = Group("rich", INST, RESPONSES)
     poor = Group("poor", INST, [RESPONSES[0], RESPONSES[2]])  # no candidate
-    by_group = relabel_batch([rich, poor], config=RelabelConfig(k=1))
-    overall = relabel_batch([rich, poor], config=RelabelConfig(k=1, budget="global"))
-    assert [(r.source_id, r.response_index) for r in by_group] == [("rich", 1)]
-    assert [(r.source_id, r.response_index) for r in overall] == [("rich", 1), ("rich", 3)]
+    by_group = relabel_batch([rich, poor], lambda_=LAM0, config=RelabelConfig(k=1))
+    overall = relabel_batch([rich, poor], lambda_=LAM0,
+                            config=RelabelConfig(k=1, budget="global"))
+    assert [(r.group, r.response) for r in by_group] == [(0, 1)]
+    assert [(r.group, r.response) for r in overall] == [(0, 1), (0, 3)]
 
 
 def test_precomputed_masks_are_used():
     group = Group("g", INST, RESPONSES)
     masks = group_masks(group)
-    assert relabel_batch([group], masks=[masks]) == relabel_batch([group])
+    assert relabel_batch([group], lambda_=LAM0, masks=[masks]) == \
+        relabel_batch([group], lambda_=LAM0)
     with pytest.raises(ValueError):
-        relabel_batch([group], masks=[])
+        relabel_batch([group], lambda_=LAM0, masks=[])
 
 
 class EndsWithPromptTail(Checker):
@@ -105,16 +118,18 @@ def test_recheck_drops_constraints_whose_verdict_depends_on_the_rewritten_prompt
     assert m.satisfied == [True, False, False]
     # the hindsight prompt ends differently: a replay of constraint 0 alone would lie
     assert not mask(inst.keep([0]), response).ila
-    assert recheck(inst, response, m.satisfied) == [False, False, False]
-    assert relabel_batch([Group("g", inst, [response])]) == []
+    assert recheck(inst, response, m.satisfied) == ([False, False, False], None)
+    assert relabel_batch([Group("g", inst, [response])], lambda_=LAM0) == []
 
     response2 = "the sea is calm and grey today, use no commas at all."
     m2 = mask(inst, response2)
     assert m2.satisfied == [True, True, False]
-    assert recheck(inst, response2, m2.satisfied) == [False, True, False]
-    (replay,) = relabel_batch([Group("g", inst, [response2])])
-    assert replay.kept == [1] and replay.dropped == [0, 2]
+    assert recheck(inst, response2, m2.satisfied) == ([False, True, False], inst.keep([1]))
+    (replay,) = relabel_batch([Group("g", inst, [response2])], lambda_=LAM0)
+    assert replay.kept == (1,) and replay.instruction == inst.keep([1])
     assert mask(replay.instruction, response2).ila
+    (row,) = [r for e in relabel_stream([Group("g", inst, [response2])]) for r in e.rows]
+    assert (row["kept"], row["dropped"]) == ([1], [0, 2])
 
 
 def test_group_errors_name_the_field():
@@ -271,3 +286,22 @@ def test_read_groups_from_a_file(tmp_path):
     path.write_text(json.dumps(native_row()) + "\n\n" + json.dumps(native_row("g2")) + "\n")
     got = list(read_groups(path))
     assert [g.origin.lines for g in got] == [(1,), (3,)]
+
+
+def test_replay_rows_are_built_from_the_selection():
+    rows, _, _ = stream_rows([Group("g", INST, RESPONSES)], system="sys", default_step=3)
+    row = rows[0]
+    assert list(row) == ["kind", "source_id", "response_index", "instruction", "prompt",
+                         "messages", "response", "reward", "kept", "dropped", "cla", "score",
+                         "lambda"]
+    hind = INST.keep([0, 2])
+    assert (row["kind"], row["source_id"], row["response_index"]) == ("replay", "g", 1)
+    assert Instruction.model_validate(row["instruction"]) == hind
+    assert row["prompt"] == hind.render() and "lowercase" not in row["prompt"]
+    assert row["messages"] == [{"role": "system", "content": "sys"},
+                               {"role": "user", "content": row["prompt"]}]
+    assert (row["response"], row["reward"]) == (RESPONSES[1], 1.0)
+    assert (row["kept"], row["dropped"]) == ([0, 2], [1])
+    assert row["lambda"] == lambda_at(3)
+    assert row["cla"] == pytest.approx(2 / 3)
+    assert row["score"] == pytest.approx(lambda_at(3) * 2 / 3)  # no entropies: CLA alone

@@ -12,7 +12,7 @@ import pytest
 from constraints import ids
 from hir.instructions import ConstraintSpec, Instruction, from_muldimif
 from hir.masks import mask
-from hir.rewrite import Replay, hindsight, make_replay
+from hir.rewrite import hindsight
 from shared_data import SHARED, shared_jsonl
 
 MULDIMIF = SHARED / "samples" / "muldimif_listing_sample.json"
@@ -44,23 +44,6 @@ def test_hindsight_keeps_exactly_the_satisfied_constraints_in_order():
     assert hindsight(inst, [False, False, False]).constraints == []
     with pytest.raises(ValueError):
         hindsight(inst, [True, False])
-
-
-def test_make_replay_records_kept_and_dropped():
-    inst = instruction("bullets")
-    r = make_replay("g7", 3, inst, "a wave rolls in, slowly", [False, True, True],
-                    cla=2 / 3, score=1.9, lambda_=2.1)
-    assert isinstance(r, Replay)
-    assert (r.kept, r.dropped, r.reward) == ([1, 2], [0], 1.0)
-    row = r.to_row("sys")
-    assert set(row) == {"source_id", "response_index", "instruction", "prompt", "messages",
-                        "response", "reward", "kept", "dropped", "cla", "score", "lambda"}
-    assert Instruction.model_validate(row["instruction"]) == r.instruction
-    assert row["prompt"] == r.instruction.render()
-    assert row["messages"] == [{"role": "system", "content": "sys"},
-                               {"role": "user", "content": row["prompt"]}]
-    assert "comma" not in row["prompt"]
-    assert row["lambda"] == 2.1
 
 
 def assert_invariant(inst: Instruction, response: str, prompt: str | None = None) -> bool:

@@ -39,12 +39,12 @@ def test_mean_entropy_from_each_source():
 
 def test_candidates_are_partial_failures_only():
     groups = [[m(0, 3), m(1, 3), m(3, 3), m(2, 3)]]
-    assert [(c.group, c.response) for c in candidates(groups)] == [(0, 1), (0, 3)]
+    assert [(c.group, c.response) for c in candidates(groups, lambda_=2.0)] == [(0, 1), (0, 3)]
 
 
 def test_score_is_entropy_plus_lambda_cla():
     groups = [[m(1, 2), m(1, 4)]]
-    got = candidates(groups, [[0.7, None]], step=2)
+    got = candidates(groups, [[0.7, None]], lambda_=lambda_at(2))
     lam = lambda_at(2)
     assert got[0] == Candidate(0, 0, 0.5, 0.7, pytest.approx(0.7 + lam * 0.5))
     assert got[1].score == pytest.approx(lam * 0.25)  # no entropy: CLA alone
@@ -52,47 +52,48 @@ def test_score_is_entropy_plus_lambda_cla():
 
 def test_group_budget_keeps_the_top_k_of_each_group():
     groups = [[m(1, 4), m(3, 4), m(2, 4), m(0, 4)], [m(1, 2)], [m(4, 4)]]
-    chosen = select(groups, k=2)
+    chosen = select(groups, k=2, lambda_=2.0)
     assert [(c.group, c.response) for c in chosen] == [(0, 1), (0, 2), (1, 0)]
-    assert select(groups, k=0) == []
+    assert select(groups, k=0, lambda_=2.0) == []
 
 
 def test_entropy_wins_early_and_cla_wins_late():
     # response 0: diverse but barely right; response 1: confident and nearly right
     groups = [[m(1, 4), m(3, 4)]]
     ent = [[3.0, 0.1]]
-    early = select(groups, ent, step=0, k=1, lambda0=1.0, eta=0.2)
-    late = select(groups, ent, step=30, k=1, lambda0=1.0, eta=0.2)
+    early = select(groups, ent, lambda_=lambda_at(0, 1.0, 0.2), k=1)
+    late = select(groups, ent, lambda_=lambda_at(30, 1.0, 0.2), k=1)
     assert early[0].response == 0
     assert late[0].response == 1
     # without entropies the choice is by CLA at any step
-    assert select(groups, step=0, k=1, lambda0=1.0)[0].response == 1
+    assert select(groups, lambda_=1.0, k=1)[0].response == 1
 
 
 def test_global_budget_selects_over_the_batch():
     groups = [[m(3, 4), m(3, 4), m(3, 4)], [m(1, 4), m(1, 4)], [m(0, 4)]]
-    by_group = select(groups, k=1, budget="group")
+    by_group = select(groups, k=1, budget="group", lambda_=2.0)
     assert [(c.group, c.response) for c in by_group] == [(0, 0), (1, 0)]
-    overall = select(groups, k=1, budget="global")  # K = 1 * 3 groups
+    overall = select(groups, k=1, budget="global", lambda_=2.0)  # K = 1 * 3 groups
     assert [(c.group, c.response) for c in overall] == [(0, 0), (0, 1), (0, 2)]
-    assert len(select(groups, k=1, budget="global", total=4)) == 4
-    assert len(select(groups, k=5, budget="global")) == 5  # fewer candidates than K
+    assert len(select(groups, k=1, budget="global", total=4, lambda_=2.0)) == 4
+    assert len(select(groups, k=5, budget="global", lambda_=2.0)) == 5  # fewer candidates than K
 
 
 def test_ties_break_by_group_then_response():
     groups = [[m(1, 2), m(1, 2), m(1, 2)], [m(1, 2)]]
-    chosen = select(groups, [[1.0, 1.0, 1.0], [1.0]], k=1, budget="global", total=2)
+    chosen = select(groups, [[1.0, 1.0, 1.0], [1.0]], lambda_=2.0, k=1, budget="global",
+                    total=2)
     assert [(c.group, c.response) for c in chosen] == [(0, 0), (0, 1)]
-    assert select(groups, k=2) == select(list(groups), k=2)
+    assert select(groups, k=2, lambda_=2.0) == select(list(groups), k=2, lambda_=2.0)
 
 
 def test_bad_arguments():
     groups = [[m(1, 2)]]
     with pytest.raises(ValueError):
-        select(groups, budget="batch")
+        select(groups, budget="batch", lambda_=2.0)
     with pytest.raises(ValueError):
-        select(groups, k=-1)
+        select(groups, k=-1, lambda_=2.0)
     with pytest.raises(ValueError):
-        select(groups, [[1.0, 2.0]])
+        select(groups, [[1.0, 2.0]], lambda_=2.0)
     with pytest.raises(ValueError):
-        select(groups, [[1.0], [1.0]])
+        select(groups, [[1.0], [1.0]], lambda_=2.0)

@@ -5,6 +5,7 @@ import pytest
 from tiny_lm import load, torch  # skips this module without torch / transformers
 from hir.instructions import ConstraintSpec, Instruction
 from hir.relabel import RelabelConfig
+from hir.rows import Row
 from hir.train import data as datalib
 from hir.train import replay as replaylib
 from hir.train.rollout import Episode, sequence_logprobs, verify
@@ -46,7 +47,7 @@ def test_only_partial_failures_are_chosen_and_rewritten(tiny):
     _, tok = tiny
     group = _group(tok)
     assert [e.reward for e in group] == [0.0, 0.0, 1.0]
-    items = [datalib.Item(key="a", instruction=INST)]
+    items = [Row(instruction=INST, key="a")]
     [rep] = _build([group], items, tok)
     assert rep.is_replay and rep.replay_of == 0 and rep.group == 0 and rep.reward == 1.0
     assert rep.response_ids == group[0].response_ids
@@ -63,7 +64,7 @@ def test_only_partial_failures_are_chosen_and_rewritten(tiny):
 def test_rows_whose_constraints_cannot_be_removed_are_never_replayed(tiny):
     _, tok = tiny
     group = _group(tok)
-    ifeval = datalib.Item(key="b", instruction=INST, fixed_prompt=INST.render())
+    ifeval = Row(instruction=INST, given_prompt=INST.render(), has_task=False, key="b")
     assert _build([group], [ifeval], tok) == []
 
 
@@ -71,7 +72,7 @@ def test_rows_whose_constraints_cannot_be_removed_are_never_replayed(tiny):
 def test_replay_old_logprobs(tiny, how):
     model, tok = tiny
     group = _group(tok)
-    items = [datalib.Item(key="a", instruction=INST)]
+    items = [Row(instruction=INST, key="a")]
     replays = _build([group], items, tok)
     seqs = group + replays
     pairs = [(e.prompt_ids, e.response_ids) for e in seqs]

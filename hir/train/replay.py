@@ -1,6 +1,6 @@
 """Steps 3-4: choose failed rollouts to replay and turn them into successes (hindsight replay).
 
-Selection, rewriting and the re-check are ``hir.relabel.relabel_indexed`` (``hir.select.select``
+Selection, rewriting and the re-check are ``hir.relabel.relabel`` (``hir.select.select``
 then ``hir.rewrite``), the one implementation ``hir relabel`` runs too. A replay is the
 hindsight instruction's prompt tokens + the *same* response tokens, reward 1, in the group of
 the rollout it came from.
@@ -19,37 +19,37 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from hir.relabel import Group, RelabelConfig, relabel_indexed
+from hir.relabel import RelabelConfig, relabel
+from hir.rows import Row
 
-from .data import Item, encode_prompt
+from .data import encode_prompt
 from .rollout import Episode
 
 
-def build(groups: Sequence[Sequence[Episode]], items: Sequence[Item], tokenizer, *, step: int,
-          config: RelabelConfig, system: str | None, max_prompt_tokens: int) -> list[Episode]:
-    """Select, rewrite and re-check with ``hir.relabel.relabel_indexed``; one replay ``Episode``
-    per surviving candidate, in its original's group (old log-probs are filled later).
+def build(groups: Sequence[Sequence[Episode]], items: Sequence[Row], tokenizer, *,
+          step: int, config: RelabelConfig, system: str | None,
+          max_prompt_tokens: int) -> list[Episode]:
+    """Select, rewrite and re-check with ``hir.relabel.relabel``; one replay ``Episode`` per
+    surviving candidate, in its original's group (old log-probs are filled later).
 
     Items whose constraints are baked into a fixed prompt (IFEval rows) take no part: their
     groups are passed with no responses, so nothing of theirs is selected.
     """
-    rl_groups, masks = [], []
-    for item, group in zip(items, groups):
-        usable = item.replayable
-        rl_groups.append(Group(id=item.key, instruction=item.instruction,
-                               responses=[e.response for e in group] if usable else [],
-                               entropies=[e.entropy for e in group] if usable else [],
-                               step=step))
-        masks.append([e.mask for e in group] if usable else [])
+    usable = [item.replayable for item in items]
+    chosen = relabel([item.instruction for item in items],
+                     [[e.response for e in g] if ok else [] for g, ok in zip(groups, usable)],
+                     [[e.mask for e in g] if ok else [] for g, ok in zip(groups, usable)],
+                     [[e.entropy for e in g] if ok else [] for g, ok in zip(groups, usable)],
+                     lambda_=config.lambda_at(step), config=config)
     out = []
-    for g, replay in relabel_indexed(rl_groups, step=step, config=config, masks=masks):
-        src = groups[g][replay.response_index]
-        text = replay.instruction.render()
+    for s in chosen:
+        src = groups[s.group][s.response]
+        text = s.instruction.render()
         prompt_ids = encode_prompt(tokenizer, text, system=system, max_tokens=max_prompt_tokens)
-        out.append(Episode(group=src.group, instruction=replay.instruction,
+        out.append(Episode(group=src.group, instruction=s.instruction,
                            prompt_ids=prompt_ids, prompt=text, response_ids=list(src.response_ids),
-                           response=src.response, reward=replay.reward, mask=None,
-                           entropy=src.entropy, replay_of=replay.response_index, source=src))
+                           response=src.response, reward=1.0, mask=None,
+                           entropy=src.entropy, replay_of=s.response, source=src))
     return out
 
 
