@@ -54,9 +54,18 @@ def verdict(ok: bool, explanation: str) -> Verdict:
 class Checker:
     """Base class of all checkers.
 
-    Subclasses set ``id`` (via ``@register``), ``Params`` and implement ``describe`` and
-    ``check``. Set ``uses_prompt = True`` when the check needs the prompt text (then ``self.prompt``
-    holds it).
+    Subclasses set ``id`` (via ``@register``) and implement ``describe`` and ``check``. A checker
+    with parameters declares them as a module-level model and points ``Params`` at it::
+
+        class WordsParams(Params):
+            num_words: int
+
+        @register("length_constraints:number_words")
+        class NumberOfWords(Checker):
+            Params = WordsParams
+
+    A checker without parameters leaves the default, ``NoParams``. Set ``uses_prompt = True`` when
+    the check needs the prompt text (then ``self.prompt`` holds it).
     """
 
     id: ClassVar[str] = ""

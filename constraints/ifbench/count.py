@@ -11,15 +11,18 @@ from ..registry import register
 from ._text import PUNCT_SPACE, remove_punct, whole_word, words
 
 
-class _N(Params):
+class NParams(Params):
     N: int
+
+
+class WordCountRangeParams(Params):
+    min_words: int
+    max_words: int
 
 
 @register("count:word_count_range")
 class WordCountRange(Checker):
-    class Params(Params):
-        min_words: int
-        max_words: int
+    Params = WordCountRangeParams
 
     def describe(self) -> str:
         p = self.params
@@ -34,7 +37,7 @@ class WordCountRange(Checker):
 
 @register("count:unique_word_count")
 class UniqueWordCount(Checker):
-    Params = _N
+    Params = NParams
 
     def describe(self) -> str:
         return f"Use at least {self.params.N} unique words in the response."
@@ -50,10 +53,13 @@ class UniqueWordCount(Checker):
 _CONJUNCTIONS = frozenset(["and", "but", "for", "nor", "or", "so", "yet"])
 
 
+class ConjunctionsParams(Params):
+    small_n: int
+
+
 @register("count:conjunctions")
 class Conjunctions(Checker):
-    class Params(Params):
-        small_n: int
+    Params = ConjunctionsParams
 
     def describe(self) -> str:
         return (f"Use at least {self.params.small_n} different coordinating conjunctions in the "
@@ -86,7 +92,7 @@ class PersonNames(Checker):
     """The reference loads a spaCy pipeline here but never uses it: names are matched as plain
     substrings of the response (so "Ava" is found in "Avalanche"). Corrected: whole words."""
 
-    Params = _N
+    Params = NParams
 
     def describe(self) -> str:
         return (f"Mention at least {self.params.N} different person names in the response, from "
@@ -107,7 +113,7 @@ _DIGITS = re.compile(r"\d+")
 
 @register("count:numbers")
 class Numbers(Checker):
-    Params = _N
+    Params = NParams
 
     def describe(self) -> str:
         return f"Include exactly {self.params.N} numbers in the response."
@@ -127,7 +133,7 @@ _PRONOUNS = frozenset([
 
 @register("count:pronouns")
 class Pronouns(Checker):
-    Params = _N
+    Params = NParams
 
     def describe(self) -> str:
         return f"The response should include at least {self.params.N} pronouns."
@@ -160,7 +166,7 @@ class PunctuationCover(Checker):
                        else f"missing {' '.join(missing)}")
 
 
-class _Keywords5(Params):
+class FiveKeywordsParams(Params):
     keyword1: str
     keyword2: str
     keyword3: str
@@ -184,7 +190,7 @@ class KeywordsMultiple(Checker):
     """Reference: case-insensitive *substring* counts, so "whisper" is counted again inside
     "whispers" and "whispering". Corrected: whole-word counts (case-insensitive)."""
 
-    Params = _Keywords5
+    Params = FiveKeywordsParams
 
     def _keywords(self) -> tuple[str, ...]:
         p = self.params
@@ -213,7 +219,7 @@ _JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
 
 @register("count:words_japanese")
 class WordsJapanese(Checker):
-    Params = _N
+    Params = NParams
 
     @staticmethod
     def _ordinal_pattern(n: int) -> str:

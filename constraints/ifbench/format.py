@@ -103,10 +103,13 @@ class QuoteExplanation(Checker):
         return verdict(True, "no quotation without a following explanation")
 
 
+class SpecialBulletsParams(Params):
+    sep: str = Field(min_length=1)
+
+
 @register("format:list")
 class SpecialBullets(Checker):
-    class Params(Params):
-        sep: str = Field(min_length=1)
+    Params = SpecialBulletsParams
 
     def describe(self) -> str:
         return f"Answer with a list of items, instead of bullet points use {self.params.sep}."
@@ -241,10 +244,13 @@ class NoWhitespace(Checker):
 _ABC = re.compile(r"\W*[aA]\W*[bB]\W*[cC]\W*")
 
 
+class OptionsParams(Params):
+    options: str = Field(min_length=1)
+
+
 @register("format:options")
 class Options(Checker):
-    class Params(Params):
-        options: str = Field(min_length=1)
+    Params = OptionsParams
 
     def _parse(self) -> tuple[bool, list[str]]:
         text = self.params.options

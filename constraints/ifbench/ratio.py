@@ -7,10 +7,13 @@ from ..registry import register
 from ._text import Unavailable, sentences, stopwords, word_tokenize, words
 
 
+class StopWordsParams(Params):
+    percentage: int
+
+
 @register("ratio:stop_words")
 class StopWords(Checker):
-    class Params(Params):
-        percentage: int
+    Params = StopWordsParams
 
     def describe(self) -> str:
         return (f"Ensure that stop words constitute no more than {self.params.percentage}% of the "
@@ -76,15 +79,18 @@ def _trigrams(seq) -> set:
     return set(zip(seq, seq[1:], seq[2:]))
 
 
+class OverlapParams(Params):
+    reference_text: str
+    percentage: int
+
+
 @register("ratio:overlap")
 class Overlap(Checker):
     """Reference: trigrams of *characters* (``nltk.ngrams`` over the raw strings), so any English
     text shares most trigrams with any other. Corrected: trigrams of words (``word_tokenize``), as
     the instruction means and as AllenAI's later release does."""
 
-    class Params(Params):
-        reference_text: str
-        percentage: int
+    Params = OverlapParams
 
     def describe(self) -> str:
         return (f"Maintain a trigram overlap of {self.params.percentage}% (±2%) with the provided "

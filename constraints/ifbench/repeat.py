@@ -8,7 +8,7 @@ from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
 
 
-class _Prompt(Params):
+class PromptParams(Params):
     prompt_to_repeat: str
 
     @field_validator("prompt_to_repeat")
@@ -24,7 +24,7 @@ class RepeatChange(Checker):
     """Reference: the response equals the request except for its first *character* (and is not
     identical). Corrected: the first *word* differs and all following words are the request's."""
 
-    Params = _Prompt
+    Params = PromptParams
 
     def describe(self) -> str:
         return ("Repeat the request, but change the first word of the repeated request, (do not say "
@@ -58,7 +58,7 @@ class RepeatSimple(Checker):
                        f"the response is not exactly {self.SENTENCE!r}")
 
 
-class _Span(_Prompt):
+class SpanParams(PromptParams):
     n_start: int = Field(ge=0)
     n_end: int = Field(ge=0)
 
@@ -77,7 +77,7 @@ class RepeatSpan(Checker):
     (The reference also draws a random start when ``n_start`` is 0; we take 0 as given.)
     """
 
-    Params = _Span
+    Params = SpanParams
 
     def describe(self) -> str:
         p = self.params

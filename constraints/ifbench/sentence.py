@@ -42,10 +42,13 @@ class AlliterationIncrement(Checker):
         return verdict(True, f"alliterative words per sentence increase: {scores}")
 
 
+class WordCountIncrementParams(Params):
+    small_n: int
+
+
 @register("sentence:increment")
 class WordCountIncrement(Checker):
-    class Params(Params):
-        small_n: int
+    Params = WordCountIncrementParams
 
     def describe(self) -> str:
         return (f"Each sentence must contain exactly {self.params.small_n} more words than the "
@@ -64,21 +67,24 @@ class WordCountIncrement(Checker):
         return verdict(True, f"words per sentence: {counts}")
 
 
+class KeywordInSentenceParams(Params):
+    word: str
+    N: int = Field(ge=1)
+
+    @field_validator("word")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("the keyword must not be empty")
+        return value
+
+
 @register("sentence:keyword")
 class KeywordInSentence(Checker):
     """Reference: case-insensitive *substring* of the N-th sentence, so "art" is found in
     "start". Corrected: the keyword as a whole word (case-insensitive)."""
 
-    class Params(Params):
-        word: str
-        N: int = Field(ge=1)
-
-        @field_validator("word")
-        @classmethod
-        def _non_empty(cls, value: str) -> str:
-            if not value:
-                raise ValueError("the keyword must not be empty")
-            return value
+    Params = KeywordInSentenceParams
 
     def describe(self) -> str:
         return (f'The response must include keyword "{self.params.word}" in the '

@@ -75,7 +75,7 @@ class ConsonantClusters(Checker):
         return verdict(True, "every word has a consonant cluster")
 
 
-class _KeywordPosition(Params):
+class KeywordPositionParams(Params):
     keyword: str
     n: int = Field(ge=1)
     m: int = Field(ge=1)
@@ -90,7 +90,7 @@ class _KeywordPosition(Params):
 
 @register("words:keywords_specific_position")
 class KeywordSpecificPosition(Checker):
-    Params = _KeywordPosition
+    Params = KeywordPositionParams
 
     def describe(self) -> str:
         p = self.params
@@ -164,10 +164,13 @@ class PrimeLengths(Checker):
         return verdict(True, "every word has a prime length")
 
 
+class LimitedRepeatsParams(Params):
+    small_n: int
+
+
 @register("words:repeats")
 class LimitedRepeats(Checker):
-    class Params(Params):
-        small_n: int
+    Params = LimitedRepeatsParams
 
     def describe(self) -> str:
         return f"The response should not repeat any word more than {self.params.small_n} times."
@@ -251,17 +254,20 @@ class Palindromes(Checker):
                                          "(repeats count), need at least 10")
 
 
+class WordsPositionParams(Params):
+    keyword: str
+
+    @field_validator("keyword")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the keyword must not be empty")
+        return value.strip()
+
+
 @register("words:words_position")
 class WordsPosition(Checker):
-    class Params(Params):
-        keyword: str
-
-        @field_validator("keyword")
-        @classmethod
-        def _strip(cls, value: str) -> str:
-            if not value.strip():
-                raise ValueError("the keyword must not be empty")
-            return value.strip()
+    Params = WordsPositionParams
 
     def describe(self) -> str:
         return ("The second word in your response and the second to last word in your response "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..base import Checker, NoParams, Params, Verdict, verdict
+from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
 from ._common import Text
 
@@ -13,8 +13,6 @@ SEPARATOR = "******"
 class TwoResponses(Checker):
     """Split on ``******``: empty parts are allowed only first or last; exactly two non-empty
     parts must remain and differ (after stripping)."""
-
-    Params = NoParams
 
     def describe(self) -> str:
         return ("Give two different responses. Responses and only responses should be separated "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..base import Checker, NoParams, Params, Verdict, verdict
+from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
 from ._common import Count, Text, user_regex
 
@@ -88,8 +88,6 @@ OPTIONS = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 
 @register("detectable_format:constrained_response")
 class ConstrainedResponse(Checker):
-    Params = NoParams
-
     def describe(self) -> str:
         return f"Answer with one of the following options: {OPTIONS}"
 
@@ -215,8 +213,6 @@ class JsonFormat(Checker):
     """Reference: anything ``json.loads`` accepts, including a bare number or string.
     Corrected: the content must be a JSON object or array."""
 
-    Params = NoParams
-
     def describe(self) -> str:
         return "Entire output should be wrapped in JSON format. You can use markdown ticks such as ```."
 
@@ -271,8 +267,6 @@ def corrected_titles(text: str) -> list[str]:
 class Title(Checker):
     """Reference: ``<<[^\\n]+>>`` is greedy, so "<< >> and <<>>" is one title (" >> and <<").
     Corrected: each ``<<`` closes at the nearest ``>>``, and some title must be non-blank."""
-
-    Params = NoParams
 
     def describe(self) -> str:
         return "Your answer must contain a title, wrapped in double angular brackets, such as <<poem of joy>>."

@@ -7,7 +7,7 @@ Corrected: typographic double quotes (“…”, „…“, «…») also wrap a
 
 from __future__ import annotations
 
-from ..base import Checker, NoParams, Params, Verdict, verdict
+from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
 from ._common import Text
 
@@ -37,8 +37,6 @@ _TYPOGRAPHIC_PAIRS = (("\u201c", "\u201d"), ("\u201e", "\u201c"), ("\u00ab", "\u
 
 @register("startend:quotation")
 class Quotation(Checker):
-    Params = NoParams
-
     def describe(self) -> str:
         return "Wrap your entire response with double quotation marks."
 
