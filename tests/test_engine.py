@@ -174,3 +174,20 @@ def test_loose_reuses_the_strict_verdict_on_the_response_itself(monkeypatch):
     assert seen.count(response) == 1
     assert [v.passed for v in scored.strict] == [False]
     assert [v.passed for v in scored.loose] == [True]  # the variant without the first line
+
+
+def test_every_builtin_checker_declares_params_the_one_way():
+    """A module-level ``XParams`` model assigned as ``Params = XParams``; no parameters: the
+    inherited ``NoParams`` (see ``constraints.base.Checker``)."""
+    registry._load()
+    builtin = {cid: cls for cid, cls in registry._REGISTRY.items()
+               if cls.__module__.startswith(("constraints.ifeval.", "constraints.ifbench."))}
+    assert len(builtin) == 25 + 58
+    for cid, cls in builtin.items():
+        model = cls.Params
+        if model is constraints.NoParams:
+            assert "Params" not in cls.__dict__, f"{cid}: restates the NoParams default"
+            continue
+        assert "." not in model.__qualname__, f"{cid}: Params nested in the class"
+        assert model.__module__ == cls.__module__, cid
+        assert model.__name__.endswith("Params") and not model.__name__.startswith("_"), cid
