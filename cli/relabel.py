@@ -1,7 +1,7 @@
 """``hir relabel``: turn failed rollouts into hindsight replays (HiR), streaming a dump to JSONL.
 
-Thin: reading dumps is ``hir.dumps``, relabeling ``hir.relabel``; this module wires files, options,
-the progress bar, the rejects report and the summary.
+Thin: reading dumps is ``hir.rows``, relabeling ``hir.relabel``; this module wires files, options,
+the progress bar, the rejects report and the summary. Option defaults are ``RelabelConfig``'s.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from hir.relabel import RelabelConfig
+
 from .choices import ModeChoice, SemanticsChoice
-from .progress import console, error_line, progress_bar
+from .progress import (RejectReport, console, error_line, exit_on_closed_pipe, progress_bar,
+                       rejects_path)
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-MAX_ERROR_MESSAGES = 50  # on stderr; every rejected row is still in the rejects report
+DEFAULTS = RelabelConfig()
 
 
 class BudgetChoice(str, Enum):
@@ -36,22 +39,23 @@ def relabel(
              "key, IFEval-style rows with 'responses', or verl rollout dumps. See docs/relabel.md."),
     output: Optional[str] = typer.Option(
         None, "--output", "-o", metavar="OUT", help="Where to write the replays (default: stdout)."),
-    k: int = typer.Option(2, "--k", "-k", min=0,
+    k: int = typer.Option(DEFAULTS.k, "--k", "-k", min=0,
                           help="Replays per group (group budget) or per group on average over "
                                "the batch (global budget)."),
     budget: BudgetChoice = typer.Option(
-        BudgetChoice.group, "--budget",
+        BudgetChoice(DEFAULTS.budget), "--budget",
         help="'group': top k per group; 'global': top k * groups over each batch (a run of "
              "consecutive groups with the same step)."),
     step: int = typer.Option(0, "--step", min=0,
                              help="Training step for lambda = lambda0 * (1 + eta) ** step, for rows "
                                   "without their own 'step'."),
-    lambda0: float = typer.Option(2.0, "--lambda0", help="Initial weight of CLA in the score."),
-    eta: float = typer.Option(0.05, "--eta", help="Per-step growth of lambda."),
+    lambda0: float = typer.Option(DEFAULTS.lambda0, "--lambda0",
+                                  help="Initial weight of CLA in the score."),
+    eta: float = typer.Option(DEFAULTS.eta, "--eta", help="Per-step growth of lambda."),
     semantics: SemanticsChoice = typer.Option(
-        SemanticsChoice.reference, "--semantics",
+        SemanticsChoice(DEFAULTS.semantics), "--semantics",
         help="Checker semantics, as in hir check: 'reference' or 'corrected'."),
-    mode: ModeChoice = typer.Option(ModeChoice.strict, "--mode",
+    mode: ModeChoice = typer.Option(ModeChoice(DEFAULTS.mode), "--mode",
                                     help="Judge constraints strictly or loosely (IFEval's 8 "
                                          "variants), as in hir check."),
     include_originals: bool = typer.Option(
@@ -87,18 +91,14 @@ def relabel(
     still relabeled. **Exit status**: 0 all rows relabeled, 1 some row rejected, 2 usage error.
     """
     from hir import jsonl
-    from hir.dumps import read_groups
-    from hir.relabel import RelabelConfig, Summary, relabel_stream
+    from hir.relabel import Summary, relabel_stream
+    from hir.rows import read_groups
 
     if input != jsonl.STDIN and not Path(input).is_file():
         error_line(f"error: no such file: {input}")
         raise typer.Exit(2)
     to_stdout = output is None or output == jsonl.STDIN
-    if rejects is None and not to_stdout:
-        rejects = f"{output}.rejects.jsonl" if not str(output).endswith(".jsonl") else \
-            str(output)[: -len(".jsonl")] + ".rejects.jsonl"
-        if Path(rejects).exists():  # a report from an earlier run would be mistaken for this one's
-            Path(rejects).unlink()
+    rejects = rejects if rejects is not None else rejects_path(output)
     config = RelabelConfig(k=k, budget=budget.value, lambda0=lambda0, eta=eta, mode=mode.value,
                            semantics=semantics.value)
     summary = Summary()
@@ -107,42 +107,31 @@ def relabel(
                             include_originals=include_originals, system=system,
                             workers=n_workers, batch_groups=batch_groups, summary=summary)
     out = jsonl.open_output(output)
-    reject_out = None
-    shown = 0
+    report = RejectReport(rejects)
     try:
         with progress_bar("relabeling", not quiet, lambda: jsonl.count_lines(input)) as advance:
             for event in events:
                 for row in event.rows:
                     jsonl.write_line(out, row)
                 for rej in event.rejects:
-                    shown += 1
-                    if shown <= MAX_ERROR_MESSAGES or rejects is None:  # stderr is the report
-                        error_line(f"error: {rej.describe()}")
-                    if rejects is not None:
-                        if reject_out is None:
-                            reject_out = jsonl.open_output(rejects)
-                        jsonl.write_line(reject_out, rej.to_row())
+                    report.add(rej)
                 advance(event.consumed)
         out.flush()
-    except BrokenPipeError:  # `hir relabel ... | head`: the reader has gone, stop quietly
-        sys.stderr.close()
-        raise typer.Exit(1)
+    except BrokenPipeError:
+        exit_on_closed_pipe()
     finally:
         if out is not sys.stdout:
             out.close()
-        if reject_out is not None and reject_out is not sys.stdout:
-            reject_out.close()
-    if shown > MAX_ERROR_MESSAGES and rejects is not None:
-        error_line(f"... {shown - MAX_ERROR_MESSAGES} more rejected rows; all are in {rejects}")
+        report.close()
     if not quiet:
         data = {"input": jsonl.display_name(input), "output": output or "<stdout>",
-                "rejects": rejects if shown else None, "k": k, "budget": budget.value,
+                "rejects": rejects if report.count else None, "k": k, "budget": budget.value,
                 "semantics": semantics.value, "mode": mode.value, **summary.to_json()}
         if json_summary:
             console(stderr=to_stdout).print(jsonl.dumps(data), markup=False, soft_wrap=True)
         else:
             console(stderr=True).print(render_summary(data))
-    if shown:
+    if report.count:
         raise typer.Exit(1)
 
 

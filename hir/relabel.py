@@ -25,62 +25,17 @@ same step (optionally capped at ``batch_groups``), the unit the authors' trainer
 
 from __future__ import annotations
 
-import multiprocessing
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Iterable, Iterator, Sequence
 
-from constraints import ConstraintError, Mode, Semantics
+from constraints import Mode, Semantics
 
 from .instructions import Instruction
 from .masks import Mask, mask
 from .rewrite import hindsight
+from .rows import Reject, Row, RowError
 from .select import ETA, LAMBDA0, Budget, lambda_at, select
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a group came from in a dump (for error messages and the rejects report)."""
-
-    source: str = "<memory>"
-    lines: tuple[int, ...] = ()
-    spec_field: str = "instruction"   # the row field that held the constraints ("" = IFEval form)
-    has_task: bool = True             # False: the task is a whole prompt with constraints woven in
-
-
-@dataclass
-class Group:
-    """One prompt's instruction and the responses sampled for it."""
-
-    id: str
-    instruction: Instruction
-    responses: list[str]
-    entropies: list[float | None] | None = None   # per response: mean token entropy, or None
-    step: int | None = None
-    prompt: str | None = None   # the prompt the responses were generated from, if not the render
-    origin: Origin = field(default_factory=Origin)
-
-
-@dataclass(frozen=True)
-class Reject:
-    """An input row that was not relabeled, and why."""
-
-    source: str
-    line: int
-    message: str
-    field: str | None = None
-    id: str | None = None
-
-    def where(self) -> str:
-        return f"{self.source}:{self.line}"
-
-    def describe(self) -> str:
-        at = f" field '{self.field}':" if self.field else ""
-        return f"{self.where()}:{at} {self.message}"
-
-    def to_row(self) -> dict[str, Any]:
-        return {"source": self.source, "line": self.line, "id": self.id, "field": self.field,
-                "error": self.message}
 
 
 @dataclass(frozen=True)
@@ -100,42 +55,22 @@ class RelabelConfig:
         return lambda_at(step, self.lambda0, self.eta)
 
 
-class GroupError(ValueError):
-    """A group whose constraints cannot be checked (unknown id, bad kwargs, unavailable checker)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        self.message, self.field = message, field
-        super().__init__(message)
-
-
-def _constraint_field(group: Group, exc: ConstraintError) -> str | None:
-    i = exc.index
-    if i is None:
-        return group.origin.spec_field or None
-    prefix = group.origin.spec_field
-    if prefix == "":  # IFEval form
-        return f"kwargs[{i}].{exc.field}" if exc.field else f"instruction_id_list[{i}]"
-    base = f"{prefix}.constraints[{i}]"
-    return f"{base}.kwargs.{exc.field}" if exc.field else f"{base}.id"
-
-
-def group_masks(group: Group, config: RelabelConfig = RelabelConfig()) -> list[Mask]:
-    """Masks of every response of ``group``; ``GroupError`` names the field at fault."""
-    try:
-        checkers = group.instruction.checkers(config.semantics, prompt=group.prompt)
-    except ConstraintError as exc:
-        raise GroupError(exc.message if exc.index is not None else str(exc),
-                         _constraint_field(group, exc)) from None
+def group_masks(group: Row, config: RelabelConfig = RelabelConfig()) -> list[Mask]:
+    """Masks of every response of ``group``; ``RowError`` names the row's field at fault."""
+    checkers = group.checkers(config.semantics)
     out = []
-    for r, response in enumerate(group.responses):
+    for response in group.responses:
         m = mask(group.instruction, response, mode=config.mode, checkers=checkers)
         if m.unavailable:
             i = m.unavailable[0]
-            raise GroupError(f"response {r}: checker {group.instruction.constraints[i].id!r} "
-                             f"cannot run: {m.verdicts[i].explanation}",
-                             _constraint_field(group, ConstraintError("", index=i)))
+            raise group.unavailable(i, m.verdicts[i].explanation)
         out.append(m)
     return out
+
+
+def group_id(group: Row) -> str:
+    """A group's name in the output (``source_id``): its group key, else ``file:line``."""
+    return group.group if group.group is not None else group.where
 
 
 def recheck(instruction: Instruction, response: str, satisfied: Sequence[bool], *,
@@ -197,13 +132,14 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
     return out
 
 
-def relabel_batch(groups: Sequence[Group], *, lambda_: float,
+def relabel_batch(groups: Sequence[Row], *, lambda_: float,
                   config: RelabelConfig = RelabelConfig(),
                   masks: Sequence[Sequence[Mask]] | None = None) -> list[Selected]:
-    """``relabel`` over ``Group``s, with lambda_s ``lambda_`` (``config.lambda_at(step)``).
+    """``relabel`` over parsed groups (``hir.rows.Row``), with lambda_s ``lambda_``
+    (``config.lambda_at(step)``).
 
     Pass ``masks`` when the responses were already judged; otherwise they are computed here
-    (``GroupError`` for a group that cannot be checked).
+    (``RowError`` for a group that cannot be checked).
     """
     if masks is None:
         masks = [group_masks(g, config) for g in groups]
@@ -229,7 +165,7 @@ class Summary:
     groups_without_task: int = 0
     rejected_rows: int = 0
 
-    def add_group(self, group: Group, masks: Sequence[Mask], replays: Sequence[Selected]) -> None:
+    def add_group(self, group: Row, masks: Sequence[Mask], replays: Sequence[Selected]) -> None:
         self.groups += 1
         self.responses += len(masks)
         self.satisfied_all += sum(m.ila for m in masks)
@@ -240,7 +176,7 @@ class Summary:
                 self.all_failed_after += 1
         self.replays += len(replays)
         self.kept_sum += sum(len(r.kept) for r in replays)
-        self.groups_without_task += not group.origin.has_task
+        self.groups_without_task += not group.has_task
 
     def to_json(self) -> dict[str, Any]:
         n, g = self.responses, self.groups
@@ -258,14 +194,14 @@ class Summary:
         }
 
 
-def original_row(group: Group, index: int, m: Mask, system: str | None = None) -> dict[str, Any]:
+def original_row(group: Row, index: int, m: Mask, system: str | None = None) -> dict[str, Any]:
     """An original sample for a mixed training file: the group's prompt, binary reward."""
-    prompt = group.prompt if group.prompt is not None else group.instruction.render()
+    prompt = group.prompt
     messages = ([{"role": "system", "content": system}] if system is not None else []) + [
         {"role": "user", "content": prompt}]
     n = len(group.instruction.constraints)
     return {
-        "kind": "original", "source_id": group.id, "response_index": index,
+        "kind": "original", "source_id": group_id(group), "response_index": index,
         "instruction": group.instruction.model_dump(mode="json"), "prompt": prompt,
         "messages": messages, "response": group.responses[index],
         "reward": 1.0 if m.ila else 0.0, "kept": list(range(n)), "dropped": [],
@@ -273,12 +209,12 @@ def original_row(group: Group, index: int, m: Mask, system: str | None = None) -
     }
 
 
-def replay_row(group: Group, selected: Selected, lambda_: float,
+def replay_row(group: Row, selected: Selected, lambda_: float,
                system: str | None = None) -> dict[str, Any]:
     """A replay sample: the hindsight prompt, the same response, reward 1."""
     inst = selected.instruction
     return {
-        "kind": "replay", "source_id": group.id, "response_index": selected.response,
+        "kind": "replay", "source_id": group_id(group), "response_index": selected.response,
         "instruction": inst.model_dump(), "prompt": inst.render(),
         "messages": inst.messages(system), "response": group.responses[selected.response],
         "reward": 1.0, "kept": list(selected.kept),
@@ -297,16 +233,16 @@ class Event:
     consumed: int = 0   # input lines this event accounts for (for progress)
 
 
-def _mask_task(args: tuple[Group, RelabelConfig]) -> list[Mask] | GroupError:
+def _mask_task(args: tuple[Row, RelabelConfig]) -> list[Mask] | RowError:
     group, config = args
     try:
         return group_masks(group, config)
-    except GroupError as exc:
+    except RowError as exc:
         return exc
 
 
 def _masked(items: Iterable[Any], config: RelabelConfig, workers: int
-            ) -> Iterator[tuple[Any, list[Mask] | GroupError | None]]:
+            ) -> Iterator[tuple[Any, list[Mask] | RowError | None]]:
     """(item, masks) in input order; masks computed in worker processes in bounded windows.
 
     Windows (not ``Pool.imap``, which reads its whole input ahead) keep memory flat.
@@ -314,17 +250,19 @@ def _masked(items: Iterable[Any], config: RelabelConfig, workers: int
     it = iter(items)
     if workers <= 1:
         for item in it:
-            yield item, _mask_task((item, config)) if isinstance(item, Group) else None
+            yield item, _mask_task((item, config)) if isinstance(item, Row) else None
         return
+    import multiprocessing  # only with --workers > 1: keeps it out of every CLI start-up
+
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
                                       else "spawn")
     window = 64 * workers
     with ctx.Pool(workers) as pool:
         while chunk := list(islice(it, window)):
-            groups = [(x, config) for x in chunk if isinstance(x, Group)]
+            groups = [(x, config) for x in chunk if isinstance(x, Row)]
             results = iter(pool.map(_mask_task, groups, chunksize=8))
             for item in chunk:
-                yield item, next(results) if isinstance(item, Group) else None
+                yield item, next(results) if isinstance(item, Row) else None
 
 
 def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfig(),
@@ -332,14 +270,14 @@ def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfi
                    system: str | None = None, workers: int = 1,
                    batch_groups: int | None = None, summary: Summary | None = None
                    ) -> Iterator[Event]:
-    """Relabel a stream of ``Group``/``Reject`` items (``hir.dumps.read_groups``).
+    """Relabel a stream of groups and rejects (``hir.rows.read_groups``).
 
     Yields events in input order; output is identical for any ``workers``. ``summary`` (updated in
     place) collects the run's statistics.
     """
 
     summary = summary if summary is not None else Summary()
-    batch: list[tuple[Group, list[Mask]]] = []
+    batch: list[tuple[Row, list[Mask]]] = []
     batch_step: int | None = None
 
     def flush() -> Iterator[Event]:
@@ -360,7 +298,7 @@ def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfi
                 rows += [original_row(g, i, mi, system) for i, mi in enumerate(m)]
                 summary.originals_written += len(m)
             rows += [replay_row(g, s, lam, system) for s in rs]
-            yield Event(rows=rows, consumed=len(g.origin.lines) or 1)
+            yield Event(rows=rows, consumed=len(g.lines) or 1)
         batch = []
 
     for item, result in _masked(items, config, workers):
@@ -368,10 +306,10 @@ def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfi
             summary.rejected_rows += 1
             yield Event(rejects=[item], consumed=1)
             continue
-        group: Group = item
-        if isinstance(result, GroupError):
-            rejects = [Reject(group.origin.source, n, result.message, result.field, group.id)
-                       for n in (group.origin.lines or (0,))]
+        group: Row = item
+        if isinstance(result, RowError):
+            rejects = [Reject(group.source, n, result.message, result.field, group.key)
+                       for n in (group.lines or (0,))]
             summary.rejected_rows += len(rejects)
             yield Event(rejects=rejects, consumed=len(rejects))
             continue

@@ -195,12 +195,15 @@ class Row:
                         f"not be checked: {explanation}", self.names.id.format(i=index))
 
     def to_json(self) -> dict[str, Any]:
-        """The row in hir form (what ``hir train`` writes to its run directory)."""
+        """The row as ``parse`` reads it back (what ``hir train`` keeps in its run directory):
+        IFEval form when the prompt is the task, hir form otherwise."""
+        if not self.has_task:
+            return {"key": self.key, "prompt": self.given_prompt,
+                    "instruction_id_list": self.instruction.ids,
+                    "kwargs": self.instruction.kwargs}
         out: dict[str, Any] = {"key": self.key, "instruction": self.instruction.model_dump()}
         if self.given_prompt is not None:
             out["prompt"] = self.given_prompt
-        if not self.has_task:
-            out["task"] = None  # the prompt is the task: never replayed
         return out
 
 
@@ -466,7 +469,7 @@ def parse_line(line: Line, *, need: str | None = None) -> Row | Reject:
         row = parse(line.value or {}, source=line.source, line=line.number)
         if need == "responses" and not row.responses:
             raise RowError("missing: give 'response' or 'responses'", "response")
-        if need == "prompt" and not (row.prompt or "").strip():
+        if need == "prompt" and not row.has_task and not (row.given_prompt or "").strip():
             raise RowError("missing or empty: an IFEval row needs its prompt", "prompt")
     except RowError as exc:
         return reject_of(line, exc)
@@ -524,7 +527,7 @@ def groups(lines: Iterable[Line]) -> Iterator[Row | Reject]:
     pending: _Pending | None = None
     for line in lines:
         item = parse_line(line, need="responses")
-        if isinstance(item, Row) and item.prompt is None:
+        if isinstance(item, Row) and item.given_prompt is None and not item.has_task:
             item = reject_of(line, RowError("no task: give 'task' or 'prompt'", "prompt"))
         if isinstance(item, Reject) or item.multi:
             if isinstance(item, Row) and pending is not None:

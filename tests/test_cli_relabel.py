@@ -107,7 +107,7 @@ def test_bad_rows_are_reported_and_the_rest_is_relabeled(tmp_path):
     assert "instruction.constraints[2].kwargs.keywords" in result.stderr
     rejects = read(tmp_path / "out.rejects.jsonl")
     assert [(r["line"], r["field"]) for r in rejects] == [
-        (2, None), (3, "instruction.constraints[2].kwargs.keywords"), (5, "instruction")]
+        (2, None), (3, "instruction.constraints[2].kwargs.keywords"), (5, "instruction_id_list")]
     assert {r["source_id"] for r in read(out)} == {json.loads(good[0])["id"],
                                                    json.loads(good[1])["id"]}
     summary = json.loads(result.stdout)

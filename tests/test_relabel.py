@@ -8,11 +8,11 @@ import pytest
 
 from constraints import Checker, Verdict, registry
 from constraints.base import verdict
-from hir.dumps import Reject, groups_from_lines, read_groups
+from hir.rows import Reject, Row, RowError, groups as groups_from_lines, read_groups
 from hir.instructions import ConstraintSpec, Instruction
 from hir.jsonl import iter_lines
 from hir.masks import mask
-from hir.relabel import (Group, GroupError, Origin, RelabelConfig, Summary, group_masks, recheck,
+from hir.relabel import (RelabelConfig, Summary, group_masks, recheck,
                          relabel, relabel_batch, relabel_stream)
 from hir.select import lambda_at
 
@@ -37,6 +37,11 @@ def lines(rows) -> list:
 
 LAM0 = lambda_at(0)
 
+
+
+def Group(name, instruction, responses, **fields):
+    """A parsed group as ``hir.rows`` gives it (group key ``name``)."""
+    return Row(instruction=instruction, responses=tuple(responses), group=name, **fields)
 
 def test_relabel_batch_replays_only_partial_failures_within_budget():
     group = Group("g", INST, RESPONSES)
@@ -136,11 +141,11 @@ def test_group_errors_name_the_field():
     bad = Group("g", Instruction(task="x", constraints=[
         NO_COMMA, ConstraintSpec(id="length_constraints:number_words",
                                  kwargs={"relation": "about", "num_words": 3})]), ["a"])
-    with pytest.raises(GroupError) as exc:
+    with pytest.raises(RowError) as exc:
         group_masks(bad)
     assert exc.value.field == "instruction.constraints[1].kwargs.relation"
     unknown = Group("g", Instruction(task="x", constraints=[ConstraintSpec(id="no:such")]), ["a"])
-    with pytest.raises(GroupError) as exc:
+    with pytest.raises(RowError) as exc:
         group_masks(unknown)
     assert exc.value.field == "instruction.constraints[0].id"
 
@@ -153,12 +158,12 @@ def native_row(gid="g1", **extra):
 
 def test_native_group_rows():
     (g,) = groups_from_lines(lines([native_row(step=4, entropies=[0.5, [1.0, 3.0]])]))
-    assert isinstance(g, Group)
-    assert (g.id, g.instruction, g.responses, g.step) == ("g1", INST, RESPONSES[:2], 4)
-    assert g.entropies == [0.5, 2.0]
-    assert g.origin.lines == (1,) and g.origin.source == "dump.jsonl"
+    assert isinstance(g, Row)
+    assert (g.group, g.instruction, g.responses, g.step) == ("g1", INST, tuple(RESPONSES[:2]), 4)
+    assert g.entropies == (0.5, 2.0)
+    assert g.lines == (1,) and g.source == "dump.jsonl"
     (g,) = groups_from_lines(lines([native_row(logprobs=[[-1.0, -3.0], [-0.5]])]))
-    assert g.entropies == [2.0, 0.5]
+    assert g.entropies == (2.0, 0.5)
 
 
 def test_ifeval_group_rows():
@@ -166,12 +171,12 @@ def test_ifeval_group_rows():
            "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}],
            "responses": ["a", "b, c"], "template": "bullets"}
     (g,) = groups_from_lines(lines([row]))
-    assert g.id == "7" and g.instruction.task == "Describe the sea."
+    assert g.group == "7" and g.instruction.task == "Describe the sea."
     assert g.instruction.template == "bullets" and g.prompt == row["prompt"]
-    assert g.origin.has_task
+    assert g.has_task
     del row["task"]
     (g,) = groups_from_lines(lines([row]))
-    assert g.instruction.task == row["prompt"] and not g.origin.has_task
+    assert g.instruction.task == row["prompt"] and not g.has_task
 
 
 def test_per_response_rows_group_by_consecutive_key():
@@ -181,9 +186,9 @@ def test_per_response_rows_group_by_consecutive_key():
             {"uid": "b", "instruction": inst, "response": "z"},
             {"uid": "a", "instruction": inst, "response": "w"}]
     got = list(groups_from_lines(lines(rows)))
-    assert [(g.id, g.responses, g.origin.lines) for g in got] == [
-        ("a", ["x", "y"], (1, 2)), ("b", ["z"], (3,)), ("a", ["w"], (4,))]
-    assert got[0].entropies == [1.0, 3.0] and got[1].entropies is None
+    assert [(g.group, g.responses, g.lines) for g in got] == [
+        ("a", ("x", "y"), (1, 2)), ("b", ("z",), (3,)), ("a", ("w",), (4,))]
+    assert got[0].entropies == (1.0, 3.0) and got[1].entropies is None
 
 
 def test_verl_rollout_rows():
@@ -199,8 +204,8 @@ def test_verl_rollout_rows():
     assert [len(g.responses) for g in got] == [2, 1, 1]
     assert [g.step for g in got] == [12, 13, None]
     assert got[0].instruction.task == "Describe the sea." and got[0].prompt == prompt
-    assert got[0].origin.spec_field == "gts"
-    assert got[2].instruction.task == "other" and not got[2].origin.has_task
+    assert got[0].names.spec == "gts"
+    assert got[2].instruction.task == "other" and not got[2].has_task
     assert got[2].instruction.ids == ["punctuation:no_comma"]
 
 
@@ -220,10 +225,10 @@ def test_bad_rows_are_rejected_with_line_and_field_and_the_rest_is_read():
     got = list(groups_from_lines(lines(rows)))
     rejects = [x for x in got if isinstance(x, Reject)]
     assert [r.line for r in rejects] == [2, 3, 4, 5, 6, 7, 8]
-    assert [r.field for r in rejects] == [None, "responses", "instruction.constraints.0.id",
-                                          "entropies", "step", "instruction", "kwargs"]
-    assert all(r.describe().startswith(f"dump.jsonl:{r.line}:") for r in rejects)
-    assert [x.origin.lines for x in got if isinstance(x, Group)] == [(1,), (9,)]
+    assert [r.field for r in rejects] == [None, "responses", "instruction.constraints[0].id",
+                                          "entropies", "step", "instruction_id_list", "kwargs"]
+    assert all(r.message().startswith(f"dump.jsonl:{r.line}:") for r in rejects)
+    assert [x.lines for x in got if isinstance(x, Row)] == [(1,), (9,)]
 
 
 def test_a_conflicting_row_inside_a_group_is_rejected():
@@ -232,8 +237,8 @@ def test_a_conflicting_row_inside_a_group_is_rejected():
             {"group": "a", "instruction": other, "response": "y"},
             {"group": "a", "instruction": INST.to_json(), "response": "z"}]
     got = list(groups_from_lines(lines(rows)))
-    assert isinstance(got[0], Reject) and got[0].line == 2 and "line 1" in got[0].message
-    assert got[1].responses == ["x", "z"] and got[1].origin.lines == (1, 3)
+    assert isinstance(got[0], Reject) and got[0].line == 2 and "line 1" in got[0].error
+    assert got[1].responses == ("x", "z") and got[1].lines == (1, 3)
 
 
 # -- streaming -----------------------------------------------------------------------------------
@@ -246,7 +251,7 @@ def stream_rows(items, **kw):
 
 def test_stream_writes_replays_originals_and_a_true_summary():
     bad = Group("bad", Instruction(task="x", constraints=[ConstraintSpec(id="no:such")]),
-                ["a"], origin=Origin("d.jsonl", (2,)))
+                ["a"], source="d.jsonl", lines=(2,))
     items = [Group("g", INST, RESPONSES), bad, Group("h", INST, [RESPONSES[2]])]
     rows, rejects, s = stream_rows(items, include_originals=True)
     originals = [r for r in rows if r["kind"] == "original"]
@@ -285,7 +290,7 @@ def test_read_groups_from_a_file(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text(json.dumps(native_row()) + "\n\n" + json.dumps(native_row("g2")) + "\n")
     got = list(read_groups(path))
-    assert [g.origin.lines for g in got] == [(1,), (3,)]
+    assert [g.lines for g in got] == [(1,), (3,)]
 
 
 def test_replay_rows_are_built_from_the_selection():

@@ -6,6 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
+from hir import rows  # noqa: E402
 from hir.train import data as datalib  # noqa: E402
 
 ROW = {"instruction": {"task": "Write about rain.", "template": "inline", "constraints": [
@@ -22,7 +23,8 @@ def test_row_forms(tmp_path):
     lines = [json.dumps(ROW), json.dumps(top_level), json.dumps(IFEVAL),
              '{"instruction": {"task": "x", "constraints": [{"id": "keywords:existence"}]}}',
              '{"prompt": "p", "instruction_id_list": ["punctuation:no_comma"], "kwargs": []}',
-             "[1, 2]", '{"text": "neither form"}']
+             "[1, 2]", '{"text": "neither form"}',
+             '{"instruction_id_list": ["punctuation:no_comma"]}']
     path.write_text("\n".join(lines) + "\n")
     items, rejects = datalib.load(str(path))
     assert len(items) == 3
@@ -30,14 +32,24 @@ def test_row_forms(tmp_path):
     assert native.instruction == flat.instruction and native.replayable
     assert native.prompt == native.instruction.render()
     assert "comma" in native.prompt
-    # IFEval rows: the prompt as written, null kwargs dropped, never replayed
+    assert native.key == f"{path}:1"  # no key: named by file and line
+    # IFEval rows: the prompt as written, never replayed
     assert ifeval.prompt == IFEVAL["prompt"] and not ifeval.replayable and ifeval.key == "7"
-    assert ifeval.instruction.constraints[1].kwargs == {"keywords": ["river"]}
-    where = [r.where for r in rejects]
-    assert where == [f"{path}:4", f"{path}:5", f"{path}:6", f"{path}:7"]
-    assert "keywords" in rejects[0].message           # the missing required parameter
-    assert rejects[1].message.startswith("kwargs")    # length mismatch names the field
-    assert "JSON object" in rejects[2].message
+    assert ifeval.instruction.constraints[1].kwargs["keywords"] == ["river"]
+    assert [(r.source, r.line) for r in rejects] == [(str(path), n) for n in (4, 5, 6, 7, 8)]
+    assert rejects[0].field == "instruction.constraints[0].kwargs.keywords"
+    assert "required parameter is missing" in rejects[0].error
+    assert rejects[1].field == "kwargs"               # length mismatch names the field
+    assert "JSON object" in rejects[2].error
+    assert rejects[3].field == "instruction_id_list"  # neither form
+    assert rejects[4].field == "prompt"               # an IFEval row with nothing to show
+    # what the run directory keeps reads back as the same rows
+    saved = tmp_path / "saved.jsonl"
+    saved.write_text("".join(json.dumps(it.to_json()) + "\n" for it in items))
+    again, none = datalib.load(str(saved))
+    assert not none
+    assert [(r.key, r.instruction, r.prompt, r.replayable) for r in again] == \
+        [(r.key, r.instruction, r.prompt, r.replayable) for r in items]
 
 
 def test_prompt_stream_is_seeded_and_resumable():
@@ -52,8 +64,8 @@ def test_prompt_stream_is_seeded_and_resumable():
 
 
 def test_split_is_deterministic_and_disjoint():
-    items = [datalib.Item(key=str(i), instruction=datalib.parse_row(ROW, "k").instruction)
-             for i in range(20)]
+    instruction = rows.parse(ROW).instruction
+    items = [rows.Row(instruction=instruction, key=str(i)) for i in range(20)]
     train, held = datalib.split(items, 0.25, seed=1)
     assert len(held) == 5 and len(train) == 15
     assert not {i.key for i in train} & {i.key for i in held}

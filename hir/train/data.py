@@ -1,122 +1,52 @@
 """Training and held-out prompts: loading, splitting, a resumable prompt stream, tokenization.
 
-Row forms accepted (one JSON object per line):
+Rows are parsed by ``hir.rows``, the same parser ``hir check`` and ``hir relabel`` use, into
+``hir.rows.Row`` (its ``instruction``, the ``prompt`` the model is shown, ``replayable``):
 
-* hir form: ``{"instruction": {"task", "constraints": [{"id", "kwargs", "text"}], "template"}}``
-  or the same three keys at the top level (``hir.instructions.Instruction``). Replayable: the
-  prompt is rendered from its parts, so a hindsight rewrite renders as naturally as the original.
-* IFEval form: ``{"prompt", "instruction_id_list", "kwargs"}``. The constraint sentences are
+* hir form (``{"instruction": {...}}``, or ``task`` + ``constraints`` at the top level): the prompt
+  is rendered from its parts, so a hindsight rewrite renders as naturally as the original.
+* IFEval form (``{"prompt", "instruction_id_list", "kwargs"}``): the constraint sentences are
   written inside the prompt and cannot be removed from it, so these rows are trained on as fresh
   rollouts only (never replayed) and are fine as held-out data.
 
-A row that cannot be used (bad JSON, missing field, unknown constraint id, invalid parameters) is
-rejected with ``file:line: field: message`` and the other rows are kept.
+A row that cannot be used (bad JSON, missing field, unknown constraint id, invalid parameters) is a
+``hir.rows.Reject`` naming file, line and field, and the other rows are kept.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
-from typing import Any, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
 
-from pydantic import ValidationError
-
-from constraints import ConstraintError, Semantics
-from hir.instructions import ConstraintSpec, Instruction
-from hir.jsonl import read_jsonl
-
-
-@dataclass(frozen=True)
-class Item:
-    """One prompt: its instruction, the text shown to the model, and whether it can be replayed."""
-
-    key: str
-    instruction: Instruction
-    fixed_prompt: str | None = None   # IFEval rows: the prompt as written
-
-    @property
-    def replayable(self) -> bool:
-        return self.fixed_prompt is None
-
-    @property
-    def prompt(self) -> str:
-        return self.fixed_prompt if self.fixed_prompt is not None else self.instruction.render()
-
-    def to_row(self) -> dict[str, Any]:
-        if self.fixed_prompt is not None:
-            return {"key": self.key, "prompt": self.fixed_prompt,
-                    "instruction_id_list": self.instruction.ids,
-                    "kwargs": self.instruction.kwargs}
-        return {"key": self.key, "instruction": self.instruction.model_dump()}
+from constraints import Semantics
+from hir.instructions import Instruction
+from hir.rows import Reject, Row, RowError, load as load_rows
 
 
-@dataclass(frozen=True)
-class Reject:
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
-
-
-def parse_row(row: dict[str, Any], key: str, semantics: Semantics = "corrected") -> Item:
-    """An ``Item`` from one row; raises ``ValueError`` naming the field at fault."""
-    if "instruction" in row or "task" in row:
-        raw = row.get("instruction", {k: row[k] for k in ("task", "constraints", "template")
-                                      if k in row})
+def load(path: str | Path, semantics: Semantics = "corrected") -> tuple[list[Row], list[Reject]]:
+    """The usable prompts of a JSONL file and the rejects; every checker is built once here, so
+    unknown ids and bad parameters are found now, not mid-run. A row without ``key`` is named
+    ``file:line``."""
+    rows, rejects = load_rows(path, need="prompt")
+    usable = []
+    for row in rows:
         try:
-            inst = Instruction.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise ValueError(f"instruction.{field}: {first['msg']}") from None
-        fixed = None
-    elif "prompt" in row and "instruction_id_list" in row:
-        prompt, ids = row["prompt"], row["instruction_id_list"]
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise ValueError("prompt: must be a non-empty string")
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise ValueError("instruction_id_list: must be a list of strings")
-        kwargs = row.get("kwargs")
-        if kwargs is None:  # absent: no parameters (as hir check reads it)
-            kwargs = [{}] * len(ids)
-        if not isinstance(kwargs, list) or len(kwargs) != len(ids):
-            raise ValueError(f"kwargs: must be a list of {len(ids)} objects (index-aligned "
-                             "with instruction_id_list)")
-        specs = [ConstraintSpec(id=i, kwargs={k: v for k, v in (kw or {}).items()
-                                               if v is not None})
-                 for i, kw in zip(ids, kwargs)]
-        inst = Instruction(task=prompt, constraints=specs)
-        fixed = prompt
-    else:
-        raise ValueError("expected an 'instruction' object, 'task'+'constraints', or IFEval "
-                         "'prompt'+'instruction_id_list'")
-    try:
-        inst.checkers(semantics)  # unknown ids and bad parameters are found now, not mid-run
-    except ConstraintError as exc:
-        raise ValueError(f"constraints: {exc}") from None
-    return Item(key=str(row.get("key", key)), instruction=inst, fixed_prompt=fixed)
-
-
-def load(path: str, semantics: Semantics = "corrected") -> tuple[list[Item], list[Reject]]:
-    items, rejects = [], []
-    for line in read_jsonl(path):
-        if not line.ok:
-            rejects.append(Reject(line.where(), line.error or "unreadable"))
+            row.checkers(semantics)
+        except RowError as exc:
+            rejects.append(Reject(row.source, row.lines[0], exc.message, exc.field, row.key))
             continue
-        try:
-            items.append(parse_row(line.value, key=f"{line.source}:{line.number}",
-                                   semantics=semantics))
-        except ValueError as exc:
-            rejects.append(Reject(line.where(), str(exc)))
-    return items, rejects
+        usable.append(replace(row, key=row.where if row.key is None else str(row.key)))
+    rejects.sort(key=lambda r: r.line)
+    return usable, rejects
 
 
-def from_instructions(instructions: Sequence[Instruction], prefix: str) -> list[Item]:
-    return [Item(key=f"{prefix}{i}", instruction=inst) for i, inst in enumerate(instructions)]
+def from_instructions(instructions: Sequence[Instruction], prefix: str) -> list[Row]:
+    return [Row(instruction=inst, key=f"{prefix}{i}") for i, inst in enumerate(instructions)]
 
 
-def split(items: list[Item], fraction: float, seed: int) -> tuple[list[Item], list[Item]]:
+def split(items: list[Row], fraction: float, seed: int) -> tuple[list[Row], list[Row]]:
     """A deterministic held-out split: ``fraction`` of the items (at least one when > 0)."""
     if fraction <= 0 or len(items) < 2:
         return items, []
