@@ -143,7 +143,7 @@ def score_row(row: Row, *, semantics: Semantics = "reference",
         raise
     except Exception as exc:  # a checker's constructor bug must reject its row, not end the run
         raise RowError(f"building the checkers raised {type(exc).__name__}: {exc}") from None
-    ids = row.instruction.ids
+    ids = row.ids
     samples = []
     for response in row.responses:
         text = strip_thinking(response) if strip else response
@@ -169,7 +169,7 @@ def score_line(line: Line, *, semantics: Semantics = "reference",
     row = parse_line(line, need="responses")
     if isinstance(row, Reject):
         return RowResult(line.number, row.key, reject=row)
-    ids = tuple(row.instruction.ids)
+    ids = row.ids
     try:
         samples = score_row(row, semantics=semantics, strip=strip_thinking)
     except RowError as exc:

@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
@@ -132,9 +133,18 @@ HIR_NAMES = _hir_names("instruction.constraints")
 
 @dataclass(frozen=True)
 class Row:
-    """One parsed row (or the consecutive per-response rows of one group)."""
+    """One parsed row (or the consecutive per-response rows of one group).
 
-    instruction: Instruction
+    ``instruction`` is the row's ``Instruction``: given as parsed (hir form, ``Row.of``), or built
+    on first use from ``ids``/``kwargs``/``task``/``template`` (IFEval form), since ``hir check``
+    only needs the ids and parameters of the rows it scores.
+    """
+
+    ids: tuple[str, ...]
+    kwargs: tuple[dict[str, Any], ...]
+    task: str = ""
+    template: str = "inline"
+    parsed: Instruction | None = None
     responses: tuple[str, ...] = ()
     given_prompt: str | None = None   # the prompt text the row carries; None = the rendered one
     has_task: bool = True             # False: the task is a whole prompt with constraints woven in
@@ -146,6 +156,22 @@ class Row:
     names: FieldNames = HIR_NAMES
     source: str = "<rows>"
     lines: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, instruction: Instruction, **fields: Any) -> "Row":
+        """A row holding ``instruction`` (a training prompt, a test's group)."""
+        return cls(ids=tuple(instruction.ids), kwargs=tuple(instruction.kwargs),
+                   task=instruction.task, template=instruction.template, parsed=instruction,
+                   **fields)
+
+    @cached_property
+    def instruction(self) -> Instruction:
+        if self.parsed is not None:
+            return self.parsed
+        specs = [ConstraintSpec.model_construct(id=cid, kwargs=kw, text=None)
+                 for cid, kw in zip(self.ids, self.kwargs)]
+        return Instruction.model_construct(task=self.task, constraints=specs,
+                                           template=self.template, context=None)
 
     @property
     def prompt(self) -> str | None:
@@ -178,20 +204,23 @@ class Row:
         ``prompt`` field when a checker reads the prompt and the row has none to give.
         """
         try:
-            if self.has_task or self.given_prompt is not None:
-                return self.instruction.checkers(semantics, prompt=self.given_prompt)
-            built = build_all(self.instruction.ids, self.instruction.kwargs, semantics=semantics)
+            if self.parsed is not None:
+                return self.parsed.checkers(semantics, prompt=self.given_prompt)
+            built = build_all(self.ids, self.kwargs, prompt=self.given_prompt,
+                              semantics=semantics)
+            readers = [i for i, c in enumerate(built) if c.uses_prompt]
+            if not readers or self.given_prompt is not None:
+                return built
+            if self.has_task:
+                return self.instruction.checkers(semantics)
         except ConstraintError as exc:
             raise self.error(exc) from None
-        for i, checker in enumerate(built):
-            if checker.uses_prompt:
-                raise RowError(f"constraint {i} {checker.id!r} needs the prompt, and the row has "
-                               "no 'prompt'", "prompt")
-        return built
+        raise RowError(f"constraint {readers[0]} {self.ids[readers[0]]!r} needs the prompt, and "
+                       "the row has no 'prompt'", "prompt")
 
     def unavailable(self, index: int, explanation: str) -> RowError:
         """A constraint whose checker could not run: the row is rejected, never judged."""
-        return RowError(f"constraint {index} {self.instruction.constraints[index].id!r} could "
+        return RowError(f"constraint {index} {self.ids[index]!r} could "
                         f"not be checked: {explanation}", self.names.id.format(i=index))
 
     def to_json(self) -> dict[str, Any]:
@@ -199,8 +228,7 @@ class Row:
         IFEval form when the prompt is the task, hir form otherwise."""
         if not self.has_task:
             return {"key": self.key, "prompt": self.given_prompt,
-                    "instruction_id_list": self.instruction.ids,
-                    "kwargs": self.instruction.kwargs}
+                    "instruction_id_list": list(self.ids), "kwargs": list(self.kwargs)}
         out: dict[str, Any] = {"key": self.key, "instruction": self.instruction.model_dump()}
         if self.given_prompt is not None:
             out["prompt"] = self.given_prompt
@@ -315,39 +343,39 @@ def _hir(value: Any, path: str) -> Instruction:
         raise _pydantic_error(exc, path) from None
 
 
-def _ifeval(row: Mapping[str, Any], *, task: str | None, prefix: str = "") -> Instruction:
-    """An instruction from ``instruction_id_list`` + ``kwargs`` (+ ``template``) of ``row``.
-
-    Built without re-validating what was checked here by hand: the check path parses every row.
-    """
+def _ifeval(row: Mapping[str, Any], *, task: str | None, prefix: str = "") -> dict[str, Any]:
+    """``Row`` fields from ``instruction_id_list`` + ``kwargs`` (+ ``template``) of ``row``."""
     ids = row.get("instruction_id_list")
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise RowError("must be a list of constraint id strings", f"{prefix}instruction_id_list")
     kwargs = row.get("kwargs")
     if kwargs is None:
-        kwargs = [None] * len(ids)
+        kwargs = [{}] * len(ids)
     elif not isinstance(kwargs, list):
         raise RowError("must be a list of objects, index-aligned with 'instruction_id_list'",
                        f"{prefix}kwargs")
     elif len(kwargs) != len(ids):
         raise RowError(f"has {len(kwargs)} entries for {len(ids)} instruction ids (they must be "
                        "index-aligned)", f"{prefix}kwargs")
-    specs = []
-    for i, (cid, kw) in enumerate(zip(ids, kwargs)):
+    for i, kw in enumerate(kwargs):
         if kw is not None and not isinstance(kw, dict):
             raise RowError(f"must be an object, got {_type_name(kw)}", f"{prefix}kwargs[{i}]")
-        specs.append(ConstraintSpec.model_construct(id=cid, kwargs=dict(kw or {}), text=None))
     template = row.get("template")
     if template is None:
         template = "inline"
     elif template not in TEMPLATES:
         raise RowError(f"must be one of {', '.join(TEMPLATES)}, got {template!r}",
                        f"{prefix}template")
-    return Instruction.model_construct(task=task if task is not None else "", constraints=specs,
-                                       template=template, context=None)
+    return {"ids": tuple(ids), "kwargs": tuple(dict(kw or {}) for kw in kwargs),
+            "task": task if task is not None else "", "template": template}
 
 
-def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[Instruction, bool, FieldNames]:
+def _of(instruction: Instruction) -> dict[str, Any]:
+    return {"ids": tuple(instruction.ids), "kwargs": tuple(instruction.kwargs),
+            "task": instruction.task, "template": instruction.template, "parsed": instruction}
+
+
+def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[dict[str, Any], bool, FieldNames]:
     """An instruction from a verl-style spec field (see the module docstring)."""
     if isinstance(value, str):
         try:
@@ -364,7 +392,7 @@ def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[Instruction, bo
         return (_ifeval(value, task=task if has_task else prompt, prefix=f"{name}."),
                 has_task, _ifeval_names(f"{name}."))
     if isinstance(value, Mapping):
-        return _hir(value, name), True, _hir_names(f"{name}.constraints")
+        return _of(_hir(value, name)), True, _hir_names(f"{name}.constraints")
     if isinstance(value, list):
         if prompt is None:
             raise RowError("a constraint list needs the row's prompt as its task", name)
@@ -374,7 +402,7 @@ def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[Instruction, bo
             index = next(i for i, v in enumerate(value)
                          if not _valid(ConstraintSpec, v))
             raise _pydantic_error(exc, f"{name}[{index}]") from None
-        return Instruction(task=prompt, constraints=specs), False, _hir_names(name)
+        return _of(Instruction(task=prompt, constraints=specs)), False, _hir_names(name)
     raise RowError("is not a constraint spec (an instruction object, "
                    "{instruction_id_list, kwargs}, or a list of {id, kwargs})", name)
 
@@ -388,8 +416,9 @@ def _valid(model, value: Any) -> bool:
 
 
 def _instruction(row: Mapping[str, Any], prompt: str | None
-                 ) -> tuple[Instruction, bool, FieldNames]:
-    """The row's instruction, whether it has a real task, and how its fields are named."""
+                 ) -> tuple[dict[str, Any], bool, FieldNames]:
+    """The ``Row`` fields of the row's instruction, whether it has a real task, and how its
+    fields are named."""
     if "instruction_id_list" in row:
         task = _string(row, "task", optional=True)
         return _ifeval(row, task=task if task is not None else prompt), task is not None, \
@@ -400,7 +429,7 @@ def _instruction(row: Mapping[str, Any], prompt: str | None
             return _spec(value, name, prompt=prompt)
     if "task" in row and "constraints" in row:  # a hir instruction spread over the row itself
         fields = {k: row[k] for k in ("task", "constraints", "template", "context") if k in row}
-        return _hir(fields, ""), True, _hir_names("constraints")
+        return _of(_hir(fields, "")), True, _hir_names("constraints")
     raise RowError("the row has neither 'instruction_id_list' (IFEval form) nor 'instruction' "
                    "(hir form)", "instruction_id_list")
 
@@ -438,7 +467,7 @@ def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0) ->
     verl = "output" in value and "response" not in value and "responses" not in value
     prompt_field = "input" if verl and "prompt" not in value else "prompt"
     prompt = _string(value, prompt_field, optional=True)
-    instruction, has_task, names = _instruction(value, prompt)
+    spec, has_task, names = _instruction(value, prompt)
     multi = value.get("responses") is not None
     if multi:
         responses = value["responses"]
@@ -451,7 +480,7 @@ def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0) ->
         responses = (_string(value, "output" if verl else "response"),)
     else:
         responses = ()
-    return Row(instruction=instruction, responses=responses, given_prompt=prompt,
+    return Row(**spec, responses=responses, given_prompt=prompt,
                has_task=has_task, key=row_key(value), group=_group_key(value), multi=multi,
                entropies=_entropies(value, len(responses), multi) if responses else None,
                step=_step(value), names=names, source=source, lines=(line,) if line else ())

@@ -41,7 +41,7 @@ LAM0 = lambda_at(0)
 
 def Group(name, instruction, responses, **fields):
     """A parsed group as ``hir.rows`` gives it (group key ``name``)."""
-    return Row(instruction=instruction, responses=tuple(responses), group=name, **fields)
+    return Row.of(instruction, responses=tuple(responses), group=name, **fields)
 
 def test_relabel_batch_replays_only_partial_failures_within_budget():
     group = Group("g", INST, RESPONSES)

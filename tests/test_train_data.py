@@ -65,7 +65,7 @@ def test_prompt_stream_is_seeded_and_resumable():
 
 def test_split_is_deterministic_and_disjoint():
     instruction = rows.parse(ROW).instruction
-    items = [rows.Row(instruction=instruction, key=str(i)) for i in range(20)]
+    items = [rows.Row.of(instruction, key=str(i)) for i in range(20)]
     train, held = datalib.split(items, 0.25, seed=1)
     assert len(held) == 5 and len(train) == 15
     assert not {i.key for i in train} & {i.key for i in held}

@@ -43,7 +43,7 @@ def load(path: str | Path, semantics: Semantics = "corrected") -> tuple[list[Row
 
 
 def from_instructions(instructions: Sequence[Instruction], prefix: str) -> list[Row]:
-    return [Row(instruction=inst, key=f"{prefix}{i}") for i, inst in enumerate(instructions)]
+    return [Row.of(inst, key=f"{prefix}{i}") for i, inst in enumerate(instructions)]
 
 
 def split(items: list[Row], fraction: float, seed: int) -> tuple[list[Row], list[Row]]:
