@@ -68,7 +68,8 @@ def check(
     response, mismatched lengths, a checker that cannot run) gets an output row with an
     **error** and a **field** (the path at fault, as the row spells it), a message on stderr
     naming file, line and field, and a record in the rejects file; the other rows are still
-    scored. **Exit status**: 0 all rows scored, 1 some row rejected, 2 usage error.
+    scored. **Exit status**: 0 all rows scored; 1 some row rejected (the output is complete);
+    2 aborted (usage error, unreadable input, internal error: the output is incomplete).
     """
     from hir import checking, rows  # here, not at start-up: `hir --help` need not load them
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from . import check, relabel, train
+from .progress import aborts_with_status_2
 
 app = typer.Typer(
     name="hir",
@@ -26,10 +27,10 @@ def main() -> None:
     relabeling of failed responses, and a compact RL trainer."""
 
 
-app.command("check")(check.check)
-app.command("relabel")(relabel.relabel)
-app.command("train")(train.train)
-app.command("plot")(train.plot)
+# Exit status of every command: 0 done, 1 done with some input rows rejected, 2 aborted.
+for name, command in (("check", check.check), ("relabel", relabel.relabel),
+                      ("train", train.train), ("plot", train.plot)):
+    app.command(name)(aborts_with_status_2(command))
 
 if __name__ == "__main__":
     app()

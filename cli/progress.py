@@ -1,5 +1,6 @@
 """Terminal output shared by the commands: a transient rich progress bar on stderr, the consoles
-the summaries are printed on, the rejects report, and the exit on a closed output pipe.
+the summaries are printed on, the rejects report, the exit on a closed output pipe, and the exit
+status of a command that crashed.
 
 rich is imported on first need only: `hir check -q` and `hir relabel -q` never load it (about
 20 ms of start-up). Error messages are plain lines (``error_line``): no markup, emoji codes or
@@ -8,8 +9,10 @@ wrapping, so they read the same in a log file as on a terminal.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable
 
@@ -110,3 +113,26 @@ def exit_on_closed_pipe() -> None:
     again at exit, so stdout is pointed at /dev/null first, where that flush cannot fail."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     raise typer.Exit(1)
+
+
+def aborts_with_status_2(command: Callable) -> Callable:
+    """Exit status 2 when a command ends by an exception (a bug, an unreadable input file, a full
+    disk): status 1 means "complete, some rows rejected", and a crash must never look like that.
+    The traceback is printed when ``HIR_TRACEBACK=1``."""
+    import click
+
+    @functools.wraps(command)
+    def guarded(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException):
+            raise
+        except Exception as exc:
+            if os.environ.get("HIR_TRACEBACK") == "1":
+                traceback.print_exc()
+            error_line(f"error: aborted: {type(exc).__name__}: {exc} (the output is incomplete; "
+                       "HIR_TRACEBACK=1 prints the traceback)")
+            raise typer.Exit(2) from None
+
+    return guarded

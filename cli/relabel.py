@@ -88,7 +88,8 @@ def relabel(
     **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
 
     A row that cannot be read or checked is reported with file, line and field, the other rows are
-    still relabeled. **Exit status**: 0 all rows relabeled, 1 some row rejected, 2 usage error.
+    still relabeled. **Exit status**: 0 all rows relabeled; 1 some row rejected (the output is
+    complete); 2 aborted (usage error, unreadable input, internal error: the output is incomplete).
     """
     from hir import jsonl
     from hir.relabel import Summary, relabel_stream

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
+from .progress import MAX_ERROR_MESSAGES, error_line
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
@@ -68,8 +70,8 @@ def train(
 
     Writes **metrics.jsonl**, **samples.jsonl**, **config.json**, checkpoints and
     **learning_curve.png** to the run directory. Multi-process: `torchrun --nproc-per-node N
-    -m cli.main train ...`. **Exit status**: 0 ok, 1 some data rows rejected (trained on the rest),
-    2 bad config or setup.
+    -m cli.main train ...`. **Exit status**: 0 ok; 1 some data rows rejected (trained on the rest);
+    2 aborted (bad config or setup, an internal error).
     """
     # Every parameter named like a TrainConfig field overrides it (None = not given on the CLI);
     # taken before any other local exists, so the signature is the one list of overrides.
@@ -97,7 +99,7 @@ def train(
     from hir.train.distributed import teardown
 
     try:
-        trainer = Trainer(cfg, resume=resume, console=console)
+        trainer = Trainer(cfg, resume=resume)
     except (SetupError, ConfigFileError, OSError) as exc:
         err.print(f"error: {exc}", markup=False)
         teardown()
@@ -113,11 +115,11 @@ def train(
     if trainer.resumed_from is not None:
         table.add_row("resumed from", str(trainer.resumed_from))
     console.print(table)
-    for r in trainer.rejects[:20]:
-        err.print(f"rejected {r}", markup=False)
+    for r in trainer.rejects[:MAX_ERROR_MESSAGES]:
+        error_line(f"error: {r.message()}")
     if trainer.rejects:
-        err.print(f"{len(trainer.rejects)} data rows rejected (listed in "
-                  f"{trainer.run_dir / 'rejects.jsonl'}); training on the rest", markup=False)
+        error_line(f"{len(trainer.rejects)} data rows rejected (all are in "
+                   f"{trainer.run_dir / 'rejects.jsonl'}); training on the rest")
 
     try:
         result = _run_with_progress(trainer, console, cfg)

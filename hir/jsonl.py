@@ -1,16 +1,23 @@
 """Streaming JSON Lines: read row by row, report bad lines by file and line, never stop early.
 
 ``read_jsonl`` yields one ``Line`` per non-blank input line: either its decoded JSON object or an
-``error`` saying why it is not one (bad UTF-8, malformed JSON, not an object). A bad line never
-ends the stream, so every row of the input is accounted for: callers turn ``Line.error`` into a
-rejected row and go on. Line numbers are 1-based physical line numbers in the file, as an editor
-shows them. Used by ``hir check`` and ``hir relabel``.
+``error`` saying why it is not one (bad UTF-8, malformed JSON, nesting too deep for the decoder,
+an integer too long to convert, not an object). A bad line never ends the stream, so every row of
+the input is accounted for: callers turn ``Line.error`` into a rejected row and go on. Line
+numbers are 1-based physical line numbers in the file, as an editor shows them. Used by every
+command.
+
+``dumps`` writes what any input can hold: a lone surrogate (``"\ud800"`` decodes to one) is
+written as its JSON escape, and a non-finite number (Python's decoder accepts ``NaN``) as a
+string, so every output line is valid JSON and valid UTF-8.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +70,10 @@ def _decode(source: str, number: int, raw: bytes) -> Line | None:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         return Line(source, number, error=f"malformed JSON: {exc.msg} (column {exc.colno})")
+    except RecursionError:
+        return Line(source, number, error="malformed JSON: nested too deeply to decode")
+    except ValueError as exc:  # e.g. an integer literal longer than Python converts (4300 digits)
+        return Line(source, number, error=f"malformed JSON: {exc}".split(";")[0])
     if not isinstance(value, dict):
         return Line(source, number,
                     error=f"expected a JSON object, got {_json_type(value)}")
@@ -115,9 +126,33 @@ def count_lines(path: str | Path) -> int | None:
     return count + (last != b"\n")
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps(obj: Any) -> str:
-    """One JSONL line (no newline): UTF-8 text kept readable, no spaces wasted."""
-    return json.dumps(obj, ensure_ascii=False, separators=(", ", ": "))
+    """One JSONL line (no newline): UTF-8 text kept readable, no spaces wasted.
+
+    Lone surrogates are written as ``\\udXXX`` escapes (valid JSON that decodes back to the same
+    string, where the raw character cannot be encoded as UTF-8); ``NaN`` and infinities, which
+    JSON lacks, as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+    """
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(", ", ": "))
+    if not text.isascii() and SURROGATE.search(text):
+        text = SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return "NaN" if math.isnan(obj) else ("Infinity" if obj > 0 else "-Infinity")
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def write_line(stream: IO[str], obj: Any) -> None:

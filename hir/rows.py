@@ -267,7 +267,8 @@ def _step(row: Mapping[str, Any]) -> int | None:
     step = row.get("step")
     if step is None:
         return None
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or step != int(step) or step < 0:
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not (
+            isinstance(step, int) or (math.isfinite(step) and step == int(step))) or step < 0:
         raise RowError(f"must be an integer >= 0, got {step!r}", "step")
     return int(step)
 
@@ -290,7 +291,10 @@ def _one_entropy(value: Any, name: str, *, logprobs: bool = False) -> float | No
             raise RowError("must be finite", name)
         return float(value)
     tokens = _numbers(value, name)
-    return mean_entropy(logprobs=tokens) if logprobs else mean_entropy(token_entropies=tokens)
+    try:
+        return mean_entropy(logprobs=tokens) if logprobs else mean_entropy(token_entropies=tokens)
+    except ValueError as exc:  # a mean too large for a float
+        raise RowError(str(exc), name) from None
 
 
 def _one_of(row: Mapping[str, Any], names: tuple[str, ...]) -> str | None:

@@ -23,6 +23,7 @@ then higher CLA, then lower group index, then lower response index.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -36,10 +37,21 @@ ETA = 0.05
 
 
 def lambda_at(step: int, lambda0: float = LAMBDA0, eta: float = ETA) -> float:
-    """The CLA weight at a training step: ``lambda0 * (1 + eta) ** step`` (step counts from 0)."""
+    """The CLA weight at a training step: ``lambda0 * (1 + eta) ** step`` (step counts from 0).
+
+    Past the largest float (step 14,550 at the paper's eta) it stays at the largest float: the
+    score then ranks by CLA alone, as the growing lambda intends, and stays a finite JSON number.
+    """
     if step < 0:
         raise ValueError(f"step must be >= 0, got {step}")
-    return lambda0 * (1.0 + eta) ** step
+    try:
+        growth = (1.0 + eta) ** step
+    except OverflowError:
+        growth = math.inf
+    if growth == 0 or lambda0 == 0:
+        return lambda0 * growth if math.isfinite(growth) else 0.0
+    value = lambda0 * growth
+    return value if math.isfinite(value) else math.copysign(sys.float_info.max, value)
 
 
 def mean_entropy(entropy: float | None = None, *, token_entropies: Sequence[float] | None = None,
@@ -62,16 +74,23 @@ def mean_entropy(entropy: float | None = None, *, token_entropies: Sequence[floa
     elif token_entropies is not None:
         if len(token_entropies) == 0:
             return None
-        value = math.fsum(float(x) for x in token_entropies) / len(token_entropies)
+        value = _mean(token_entropies)
     elif logprobs is not None:
         if len(logprobs) == 0:
             return None
-        value = -math.fsum(float(x) for x in logprobs) / len(logprobs)
+        value = -_mean(logprobs)
     else:
         return None
     if not math.isfinite(value):
         raise ValueError(f"entropy must be finite, got {value}")
     return value
+
+
+def _mean(values: Sequence[float]) -> float:
+    try:
+        return math.fsum(float(x) for x in values) / len(values)
+    except OverflowError:  # finite values whose sum is not: 1e308 + 1e308
+        return math.fsum(float(x) / len(values) for x in values)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Sequence
 
 from constraints import Semantics
 from hir.instructions import Instruction
+from hir.jsonl import SURROGATE
 from hir.rows import Reject, Row, RowError, load as load_rows
 
 
@@ -34,12 +35,27 @@ def load(path: str | Path, semantics: Semantics = "corrected") -> tuple[list[Row
     for row in rows:
         try:
             row.checkers(semantics)
+            _encodable(row)
         except RowError as exc:
             rejects.append(Reject(row.source, row.lines[0], exc.message, exc.field, row.key))
             continue
         usable.append(replace(row, key=row.where if row.key is None else str(row.key)))
     rejects.sort(key=lambda r: r.line)
     return usable, rejects
+
+
+def _encodable(row: Row) -> None:
+    """A prompt with a lone surrogate (JSON can carry ``"\\ud800"``) is no text a tokenizer can
+    encode: reject the row now, naming the field, rather than crash mid-run."""
+    if row.prompt.isascii() or not SURROGATE.search(row.prompt):
+        return
+    inst, spec = row.instruction, row.names.spec
+    prefix = f"{spec}." if spec else ""
+    fields = [("prompt", row.given_prompt), (f"{prefix}task", inst.task),
+              (f"{prefix}context", inst.context)]
+    fields += [(f"{prefix}constraints[{i}].text", c.text) for i, c in enumerate(inst.constraints)]
+    field = next((name for name, text in fields if text and SURROGATE.search(text)), None)
+    raise RowError("holds a lone surrogate, which is not text a tokenizer can encode", field)
 
 
 def from_instructions(instructions: Sequence[Instruction], prefix: str) -> list[Row]:
