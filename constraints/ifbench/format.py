@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections import deque
 
 import emoji  # ~20 ms of tables: paid when the IFBench family loads, never for IFEval rows
 from pydantic import Field
@@ -58,15 +59,31 @@ class IndentStairs(Checker):
 
     @staticmethod
     def _reference_lines(response: str) -> list[str]:
-        # Replays ``for line in lines: if not line.strip(): lines.remove(line)`` exactly: a list
-        # iterator walks positions, and ``remove`` deletes the first equal element.
+        """The lines ``for line in lines: if not line.strip(): lines.remove(line)`` leaves, in
+        linear time (the loop itself is quadratic on many blank lines).
+
+        The list iterator walks positions, and ``remove`` deletes the *first* equal element, which
+        is never after the current one: so every removal skips the next original line, and the
+        line removed is the earliest one still present with the same text (an earlier blank line
+        that was skipped, or the current one). One queue per blank text replays that.
+        """
         lines = response.split("\n")
-        i = 0
-        while i < len(lines):
-            if not lines[i].strip():
-                lines.remove(lines[i])
-            i += 1
-        return lines
+        present: dict[str, deque[int]] = {}  # blank text -> indices still in the list, in order
+        removed = bytearray(len(lines))
+        visit = 0  # the original index the iterator yields next
+        for index, line in enumerate(lines):
+            if line.strip():
+                if index == visit:
+                    visit += 1
+                continue
+            queue = present.get(line)
+            if queue is None:
+                queue = present[line] = deque()
+            queue.append(index)
+            if index == visit:
+                removed[queue.popleft()] = 1
+                visit += 2
+        return [line for line, gone in zip(lines, removed) if not gone]
 
     def check(self, response: str) -> Verdict:
         if self.corrected:
