@@ -14,7 +14,7 @@ import re
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
-from ._common import Count, Text, user_regex
+from ._common import Count, SlowPattern, Text, user_regex
 
 
 class PlaceholderParams(Params):
@@ -64,7 +64,6 @@ class PostscriptParams(Params):
 # empty), so a match exists exactly when the core matches, and the core alone is linear where the
 # full pattern is quadratic on long whitespace runs.
 _REFERENCE_CORE = {"P.P.S": r"p\.\s?p\.\s?s", "P.S.": r"p\.\s?s\."}
-_REGEX_SYNTAX = re.compile(r"[\\|()\[\]{}*+?^$]")
 _ANY_MARKER_LINE = re.compile(r"^[ \t*_#>]*p\.\s?(?:p\.\s?)*s", re.IGNORECASE)
 
 
@@ -91,11 +90,17 @@ class Postscript(Checker):
         text = response.lower()
         if marker in _REFERENCE_CORE:
             pattern = re.compile(_REFERENCE_CORE[marker])
-        elif not _REGEX_SYNTAX.search(marker):
-            pattern = user_regex(marker.lower())[0]
-        else:  # a marker with regex syntax: the reference's full pattern, as it is
-            pattern = user_regex(marker.lower(), re.MULTILINE, prefix=r"\s*", suffix=r".*$")[0]
-        found = pattern.search(text)
+        else:
+            # The reference's "\s*" head and ".*$" tail (multiline) change no verdict: "\s*"
+            # may match nothing and ".*$" always matches, so "\s*" + marker + ".*$" matches
+            # exactly where the marker does. Without them a marker that cannot backtrack is
+            # searched in linear time, where the full pattern is quadratic on long runs of white
+            # space; one that can runs under the time bound of user patterns.
+            pattern = user_regex(marker.lower(), re.MULTILINE)[0]
+        try:
+            found = pattern.search(text)
+        except SlowPattern as slow:
+            return slow.verdict("postscript marker")
         if found:
             return verdict(True, f"found the postscript marker {marker!r} "
                                  f"at character {found.start()}")

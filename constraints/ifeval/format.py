@@ -13,7 +13,7 @@ import re
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
-from ._common import Count, Text, user_regex
+from ._common import Count, SlowPattern, Text, user_regex
 
 
 # --- bullet lists -------------------------------------------------------------------------------
@@ -192,7 +192,10 @@ class MultipleSections(Checker):
             n = len(pattern.findall(response))
         else:
             pattern = user_regex(spliter, prefix=r"\s?", suffix=r"\s?\d+\s?")[0]
-            n = len(pattern.split(response)) - 1
+            try:
+                n = len(pattern.split(response)) - 1
+            except SlowPattern as slow:
+                return slow.verdict("section splitter")
         want = self.params.num_sections
         return verdict(n >= want, f"found {n} section(s) marked '{spliter} N', need at least {want}")
 

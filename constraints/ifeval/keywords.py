@@ -4,6 +4,10 @@ Reference behaviour reproduced: keywords are regular expressions searched case-i
 anywhere (so ``cat`` is found in "category" and counted in "concatenate"); forbidden words are
 wrapped in ``\\b`` but still used as regexes; the letter count is over the lowercased response.
 Corrected: keywords are literal phrases matched as whole words (see ``_common.whole_word``).
+
+A keyword the reference uses as a regex may backtrack catastrophically (``(a|a)+$``): it runs under
+``_common.USER_REGEX_TIMEOUT_S`` per search, beyond which the verdict is unavailable (the row is
+rejected, with the pattern named) instead of stalling.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pydantic import field_validator
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
-from ._common import (Count, Relation, Text, TextList, compare, count_explanation,
+from ._common import (Count, Relation, SlowPattern, Text, TextList, compare, count_explanation,
                       surely_absent, user_regex, whole_word)
 
 
@@ -38,6 +42,12 @@ class KeywordExistence(Checker):
         return f"Include keywords {self._keywords()} in the response."
 
     def check(self, response: str) -> Verdict:
+        try:
+            return self._check(response)
+        except SlowPattern as slow:
+            return slow.verdict("keyword")
+
+    def _check(self, response: str) -> Verdict:
         missing = []
         literal = []
         for keyword in self._keywords():
@@ -84,7 +94,10 @@ class KeywordFrequency(Checker):
                 len(whole_word(keyword).findall(response))
         else:
             pattern, is_regex = user_regex(keyword, re.IGNORECASE)
-            n = 0 if surely_absent(keyword, response) else len(pattern.findall(response))
+            try:
+                n = 0 if surely_absent(keyword, response) else len(pattern.findall(response))
+            except SlowPattern as slow:
+                return slow.verdict("keyword")
             note = "" if is_regex else " (matched literally: not a valid regex)"
         return verdict(compare(n, p.relation, p.frequency),
                        count_explanation(n, f"occurrence(s) of {keyword!r}", p.relation,
@@ -111,7 +124,10 @@ class ForbiddenWords(Checker):
                 found = not _phrase_absent(word, response) and whole_word(word).search(response)
             else:
                 pattern = user_regex(word, re.IGNORECASE, prefix=r"\b", suffix=r"\b")[0]
-                found = not surely_absent(word, response) and pattern.search(response)
+                try:
+                    found = not surely_absent(word, response) and pattern.search(response)
+                except SlowPattern as slow:
+                    return slow.verdict("forbidden word")
             if found:
                 return verdict(False, f"found forbidden word {word!r} ({found.group(0)!r})")
         return verdict(True, f"none of {self._words()} found")
