@@ -8,7 +8,8 @@ from hir.relabel import RelabelConfig
 from hir.rows import Row
 from hir.train import data as datalib
 from hir.train import replay as replaylib
-from hir.train.rollout import Episode, sequence_logprobs, verify
+from hir.train.episode import Episode, verify
+from hir.train.logprobs import sequence_logprobs
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +25,17 @@ INST = Instruction(task="Write about rain.", constraints=[
 
 def _episode(tok, text, group=0):
     prompt = datalib.encode_prompt(tok, INST.render())
-    e = Episode(group=group, instruction=INST, prompt_ids=prompt,
+    e = Episode(group=group, instruction=INST, prompt=INST.render(), prompt_ids=prompt,
+                response=text,
                 response_ids=tok(text, add_special_tokens=False)["input_ids"] + [tok.eos_token_id],
-                response=text, entropy=1.0)
+                entropy=1.0)
     verify(e, mode="strict", semantics="corrected", reward="ila")
     return e
 
 
 def _build(groups, items, tok):
     config = RelabelConfig(k=2, budget="group", semantics="corrected")
-    return replaylib.build(groups, items, tok, step=0, config=config, system=None,
+    return replaylib.build(groups, items, tok, lambda_=2.0, config=config, system=None,
                            max_prompt_tokens=512)
 
 
@@ -47,9 +49,9 @@ def test_only_partial_failures_are_chosen_and_rewritten(tiny):
     _, tok = tiny
     group = _group(tok)
     assert [e.reward for e in group] == [0.0, 0.0, 1.0]
-    items = [Row(instruction=INST, key="a")]
+    items = [Row.of(INST, key="a")]
     [rep] = _build([group], items, tok)
-    assert rep.is_replay and rep.replay_of == 0 and rep.group == 0 and rep.reward == 1.0
+    assert rep.original is group[0] and rep.group == 0 and rep.reward == 1.0
     assert rep.response_ids == group[0].response_ids
     assert rep.instruction.ids == ["change_case:english_lowercase", "keywords:existence"]
     hindsight_text = rep.instruction.render()
@@ -64,7 +66,7 @@ def test_only_partial_failures_are_chosen_and_rewritten(tiny):
 def test_rows_whose_constraints_cannot_be_removed_are_never_replayed(tiny):
     _, tok = tiny
     group = _group(tok)
-    ifeval = Row(instruction=INST, given_prompt=INST.render(), has_task=False, key="b")
+    ifeval = Row.of(INST, given_prompt=INST.render(), has_task=False, key="b")
     assert _build([group], [ifeval], tok) == []
 
 
@@ -72,22 +74,26 @@ def test_rows_whose_constraints_cannot_be_removed_are_never_replayed(tiny):
 def test_replay_old_logprobs(tiny, how):
     model, tok = tiny
     group = _group(tok)
-    items = [Row(instruction=INST, key="a")]
+    items = [Row.of(INST, key="a")]
     replays = _build([group], items, tok)
-    seqs = group + replays
-    pairs = [(e.prompt_ids, e.response_ids) for e in seqs]
-    lps = sequence_logprobs(model, pairs, temperature=1.0, pad_id=tok.pad_token_id,
+    batch = group + replays
+    own = sequence_logprobs(model, [(e.prompt_ids, e.response_ids) for e in batch],
+                            temperature=1.0, pad_id=tok.pad_token_id,
                             device=torch.device("cpu"), bf16=False, micro_batch=2)
-    replaylib.fill_old_logprobs(group, replays, lps, how)
+    sources = replaylib.old_logprob_sources(batch, how)
+    assert sources[:3] == [0, 1, 2]  # fresh rollouts: their own
+    old = [own[j] for j in sources]
     rep = replays[0]
     alone = sequence_logprobs(model, [(rep.prompt_ids, rep.response_ids)], temperature=1.0,
                               pad_id=tok.pad_token_id, device=torch.device("cpu"), bf16=False,
                               micro_batch=1)[0]
-    original = group[0].old_logprobs
-    assert rep.old_logprobs.shape == original.shape == (len(rep.response_ids),)
+    original = old[0]
+    assert old[3].shape == original.shape == (len(rep.response_ids),)
     # under the hindsight prompt the same tokens have other probabilities
     assert not torch.allclose(alone, original)
     if how == "recompute":
-        assert torch.allclose(rep.old_logprobs, alone, atol=1e-5)
+        assert sources[3] == 3 and torch.allclose(old[3], alone, atol=1e-5)
     else:
-        assert torch.equal(rep.old_logprobs, original)
+        assert sources[3] == 0 and torch.equal(old[3], original)
+    with pytest.raises(ValueError):
+        replaylib.old_logprob_sources(batch, "reuse")

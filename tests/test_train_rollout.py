@@ -4,7 +4,8 @@ import pytest
 
 from tiny_lm import load, torch  # skips this module without torch / transformers
 from hir.train.data import encode_prompt
-from hir.train.rollout import _sample, generate, sequence_logprobs
+from hir.train.generate import _sample, generate
+from hir.train.logprobs import sequence_logprobs
 from tiny_model import instructions
 
 

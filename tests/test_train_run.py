@@ -163,7 +163,7 @@ def test_bad_rows_are_rejected_and_the_rest_trained_on(tiny, tmp_path):
                                    "--max-new-tokens", "4", "--threads", "1", "-q"])
     assert res.exit_code == 1
     rejects = [json.loads(x) for x in (tmp_path / "r" / "rejects.jsonl").read_text().splitlines()]
-    assert [r["where"] for r in rejects] == [f"{bad}:13", f"{bad}:14"]
+    assert [(r["source"], r["line"]) for r in rejects] == [(str(bad), 13), (str(bad), 14)]
     assert "no:such" in rejects[0]["error"]
     assert ckpt.latest(tmp_path / "r") is not None
 

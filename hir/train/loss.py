@@ -28,15 +28,15 @@ class LossParts:
 
 
 def ppo_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
-             mask: torch.Tensor, n_tokens: int | float, *, clip_eps: float = 0.2,
+             token_mask: torch.Tensor, n_tokens: int | float, *, clip_eps: float = 0.2,
              clip_eps_high: float | None = None, kl_coef: float = 0.0,
              ref_logprobs: torch.Tensor | None = None) -> LossParts:
     """PPO-clip loss over [batch, time] tensors; ``advantages`` is [batch] or [batch, time].
 
-    ``mask`` is 1 on response tokens. The loss is
-    ``sum(mask * (max(-A*ratio, -A*clip(ratio, 1-eps, 1+eps_high)) + kl_coef*k3)) / n_tokens``.
+    ``token_mask`` is 1 on response tokens. The loss is
+    ``sum(token_mask * (max(-A*ratio, -A*clip(ratio, 1-eps, 1+eps_high)) + kl_coef*k3)) / n_tokens``.
     """
-    mask = mask.to(logprobs.dtype)
+    token_mask = token_mask.to(logprobs.dtype)
     if advantages.dim() == 1:
         advantages = advantages[:, None]
     high = clip_eps if clip_eps_high is None else clip_eps_high
@@ -44,15 +44,15 @@ def ppo_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: tor
     unclipped = -advantages * ratio
     clipped = -advantages * torch.clamp(ratio, 1.0 - clip_eps, 1.0 + high)
     per_token = torch.maximum(unclipped, clipped)
-    policy_sum = (per_token * mask).sum()
+    policy_sum = (per_token * token_mask).sum()
     total = policy_sum
     kl_sum = torch.zeros((), dtype=logprobs.dtype, device=logprobs.device)
     if kl_coef > 0:
         if ref_logprobs is None:
             raise ValueError("kl_coef > 0 needs ref_logprobs")
-        kl_sum = (k3_kl(logprobs, ref_logprobs) * mask).sum()
+        kl_sum = (k3_kl(logprobs, ref_logprobs) * token_mask).sum()
         total = total + kl_coef * kl_sum
     n = float(max(n_tokens, 1))
-    active = ((clipped > unclipped).to(mask.dtype) * mask).sum()
+    active = ((clipped > unclipped).to(token_mask.dtype) * token_mask).sum()
     return LossParts(loss=total / n, policy=policy_sum.item() / n, kl=kl_sum.item() / n,
                      clipped=active.item())

@@ -19,6 +19,12 @@ METRICS = "metrics.jsonl"
 SAMPLES = "samples.jsonl"
 
 
+def sum_over_ranks(d, sums: dict[str, float]) -> dict[str, float]:
+    """``sums`` summed across data-parallel ranks (``d``: a ``distributed.Dist``), in one
+    collective; on one process the values come back as floats."""
+    return dict(zip(sums, d.sum_floats(*sums.values())))
+
+
 def truncate_after(path: Path, step: int) -> None:
     """Keep only rows with ``step <= step`` (a resumed run rewrites what came after)."""
     if not path.exists():

@@ -23,47 +23,44 @@ from hir.relabel import RelabelConfig, relabel
 from hir.rows import Row
 
 from .data import encode_prompt
-from .rollout import Episode
+from .episode import Episode
 
 
 def build(groups: Sequence[Sequence[Episode]], items: Sequence[Row], tokenizer, *,
-          step: int, config: RelabelConfig, system: str | None,
+          lambda_: float, config: RelabelConfig, system: str | None,
           max_prompt_tokens: int) -> list[Episode]:
-    """Select, rewrite and re-check with ``hir.relabel.relabel``; one replay ``Episode`` per
-    surviving candidate, in its original's group (old log-probs are filled later).
+    """One replay ``Episode`` per response ``hir.relabel.relabel`` selects and re-checks, in
+    (group, response) order; ``lambda_`` is lambda_s of the step.
 
     Items whose constraints are baked into a fixed prompt (IFEval rows) take no part: their
     groups are passed with no responses, so nothing of theirs is selected.
     """
-    usable = [item.replayable for item in items]
+    usable = [list(g) if item.replayable else [] for item, g in zip(items, groups)]
     chosen = relabel([item.instruction for item in items],
-                     [[e.response for e in g] if ok else [] for g, ok in zip(groups, usable)],
-                     [[e.mask for e in g] if ok else [] for g, ok in zip(groups, usable)],
-                     [[e.entropy for e in g] if ok else [] for g, ok in zip(groups, usable)],
-                     lambda_=config.lambda_at(step), config=config)
+                     [[e.response for e in g] for g in usable],
+                     [[e.mask for e in g] for g in usable],
+                     [[e.entropy for e in g] for g in usable],
+                     lambda_=lambda_, config=config)
     out = []
     for s in chosen:
-        src = groups[s.group][s.response]
+        original = groups[s.group][s.response]
         text = s.instruction.render()
-        prompt_ids = encode_prompt(tokenizer, text, system=system, max_tokens=max_prompt_tokens)
-        out.append(Episode(group=src.group, instruction=s.instruction,
-                           prompt_ids=prompt_ids, prompt=text, response_ids=list(src.response_ids),
-                           response=src.response, reward=1.0, mask=None,
-                           entropy=src.entropy, replay_of=s.response, source=src))
+        out.append(Episode(
+            group=original.group, instruction=s.instruction, prompt=text,
+            prompt_ids=encode_prompt(tokenizer, text, system=system, max_tokens=max_prompt_tokens),
+            response=original.response, response_ids=original.response_ids, reward=1.0,
+            original=original))
     return out
 
 
-def fill_old_logprobs(fresh: Sequence[Episode], replays: Sequence[Episode], recomputed,
-                      how: str) -> None:
-    """Attach old log-probs: ``recomputed`` is index-aligned with ``fresh + replays``."""
-    everything = list(fresh) + list(replays)
-    if len(recomputed) != len(everything):
-        raise ValueError(f"{len(recomputed)} log-prob rows for {len(everything)} sequences")
-    for e, lp in zip(everything, recomputed):
-        e.old_logprobs = lp
-    if how == "recompute":
-        return
-    if how != "copy":
+def old_logprob_sources(batch: Sequence[Episode], how: str) -> list[int]:
+    """For each sequence of ``batch``, the index of the sequence whose log-probs (under the
+    current policy, before the update) are its old-policy log-probs: its own, or for a replay
+    under ``copy`` its original's. The one place the ``replay_logprobs`` rule lives.
+    """
+    if how not in ("recompute", "copy"):
         raise ValueError(f"replay_logprobs must be 'recompute' or 'copy', got {how!r}")
-    for r in replays:
-        r.old_logprobs = r.source.old_logprobs.clone()
+    if how == "recompute":
+        return list(range(len(batch)))
+    index = {id(e): i for i, e in enumerate(batch)}
+    return [index[id(e.original)] if e.original is not None else i for i, e in enumerate(batch)]

@@ -2,19 +2,19 @@
 
 One training step, top to bottom in ``Trainer.step``:
 
-1. Sample B prompts (this rank's share of the global batch) and generate m responses to each at
-   ``temperature``/``top_p`` (``rollout.generate``), keeping each token's log-prob and entropy.
+1. Rollout: sample B prompts (this rank's share of the global batch) and generate m responses to
+   each at ``temperature``/``top_p`` (``generate.py``), keeping each token's entropy.
 2. Verify every response with the constraint engine (``hir.masks``): its mask of satisfied
    constraints and its reward (ILA: 1 if all hold; or CLA, the fraction, for the ``--reward cla``
    baseline).
 3. Select failed responses that satisfied some constraints (score = mean token entropy +
    lambda_s * CLA, lambda_s growing with the step) and rewrite each one's instruction to the
-   constraints it satisfied, re-checked under the new prompt: ``hir.relabel.relabel_indexed``,
-   the same code as ``hir relabel``. ``--replay none`` skips steps 3-4 (binary-reward RL).
-4. Build replay samples: the hindsight prompt's tokens + the same response tokens, reward 1, in
-   the group of their original. Old-policy log-probs: recomputed under the hindsight prompt
-   (default) or copied from the original prompt (``--replay-logprobs copy``, the authors' choice;
-   see ``replay.py``).
+   constraints it satisfied, re-checked under the new prompt: ``hir.relabel.relabel``, the same
+   code as ``hir relabel``. ``--replay none`` skips steps 3-4 (binary-reward RL).
+4. Build replay episodes: the hindsight prompt's tokens + the same response tokens, reward 1, in
+   the group of their original (``replay.py``). Old-policy log-probs of the batch
+   (``logprobs.py``): a replay's recomputed under the hindsight prompt (default) or copied from
+   its original (``--replay-logprobs copy``, the authors' choice).
 5. Advantages over fresh rollouts + replays: ``reinforce++`` (rewards whitened over all tokens of
    the global batch; default) or ``grpo`` (normalised within each prompt's group).
 6. Update: PPO-clipped loss, token-mean over the batch, optional k3 KL to the frozen initial
@@ -31,7 +31,6 @@ the built-in toy task and model come from ``hir.toy.default_setup(config)`` (SFT
 from __future__ import annotations
 
 import copy
-import json
 import math
 import random
 import time
@@ -42,19 +41,22 @@ from typing import Any
 import torch
 
 from hir.jsonl import dumps
+from hir.rows import Row
 from hir.relabel import RelabelConfig
-from hir.select import lambda_at
 
 from . import advantages as adv
 from . import checkpoint as ckpt
 from . import data as datalib
 from . import replay as replaylib
 from .config import TrainConfig, load_saved
-from .distributed import Dist, all_reduce_grads, setup as setup_dist, teardown
+from .distributed import all_reduce_grads, setup as setup_dist, teardown
+from .episode import Episode, verify
+from .evaluate import EvalResult, evaluate
+from .generate import generate
+from .logprobs import forward_logprobs, sequence_logprobs
 from .loss import ppo_loss
-from .metrics import RunLog, read_metrics
-from .rollout import Episode, EvalResult, _bf16, evaluate, forward_logprobs, generate, \
-    sequence_logprobs, verify
+from .metrics import RunLog, read_metrics, sum_over_ranks
+from .precision import use_bf16
 
 # Fields of a metrics row that measure time, not learning (they differ between identical runs).
 TIMING_KEYS = ("seconds", "tokens_per_s", "update_tokens_per_s", "eval_seconds")
@@ -85,28 +87,26 @@ def _load_pretrained(path: str, device: torch.device):
     return model.to(device), tokenizer
 
 
-def _read_items(path: Path) -> list[datalib.Item]:
-    items, rejects = datalib.load(str(path))
+def _read_items(path: Path) -> list[Row]:
+    items, rejects = datalib.load(path)
     if rejects:
-        raise SetupError(f"{path}: {len(rejects)} unreadable rows, first: {rejects[0]}")
+        raise SetupError(f"{path}: {len(rejects)} unreadable rows, first: "
+                         f"{rejects[0].message()}")
     return items
 
 
-def _write_items(path: Path, items: list[datalib.Item]) -> None:
+def _write_items(path: Path, items: list[Row]) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for it in items:
-            f.write(dumps(it.to_row()) + "\n")
+            f.write(dumps(it.to_json()) + "\n")
 
 
 def load_setup(config: TrainConfig, device: torch.device):
     """(model, tokenizer, train items, eval items, rejects) for a fresh run."""
     rejects: list = []
     if config.model is None and config.data is None:
-        try:
-            from hir.toy import default_setup
-        except ImportError as exc:
-            raise SetupError("no --model/--data given and the built-in toy task (hir.toy) is "
-                             f"unavailable: {exc}") from None
+        from hir.toy import default_setup
+
         model, tokenizer, train_inst, eval_inst = default_setup(config)
         train = datalib.from_instructions(train_inst, "toy-train-")
         held = datalib.from_instructions(eval_inst, "toy-eval-")
@@ -133,10 +133,8 @@ def with_toy_preset(config: TrainConfig) -> TrainConfig:
     """
     if config.model is not None or config.data is not None:
         return config
-    try:
-        from hir.toy import TRAIN_PRESET
-    except ImportError:
-        return config
+    from hir.toy import TRAIN_PRESET
+
     unset = {k: v for k, v in TRAIN_PRESET.items() if k not in config.model_fields_set}
     return TrainConfig.model_validate({**config.model_dump(include=config.model_fields_set),
                                        **unset})
@@ -152,8 +150,7 @@ def _seed(seed: int) -> None:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, *, resume: str | Path | None = None,
-                 console=None) -> None:
+    def __init__(self, config: TrainConfig, *, resume: str | Path | None = None) -> None:
         self.d, self.device = setup_dist(config.device)
         if resume is None:
             config = with_toy_preset(config)
@@ -165,14 +162,13 @@ class Trainer:
                     if k in config.model_fields_set}
             config = saved.model_copy(update={**keep, "output_dir": str(resume)})
         self.config = config
-        self.console = console
         self.run_dir = Path(config.output_dir)
         if config.threads:
             torch.set_num_threads(config.threads)
         if config.prompts_per_step % self.d.world:
             raise SetupError(f"prompts_per_step={config.prompts_per_step} must be divisible by "
                              f"the number of processes ({self.d.world})")
-        self.bf16 = _bf16(config, self.device)
+        self.bf16 = use_bf16(config, self.device)
         self.rejects: list = []
         latest = ckpt.latest(self.run_dir) if resume is not None else None
         if resume is not None and latest is None:
@@ -195,7 +191,7 @@ class Trainer:
                 _write_items(self.run_dir / "eval_data.jsonl", self.eval_items)
                 with open(self.run_dir / "rejects.jsonl", "w", encoding="utf-8") as f:
                     for r in self.rejects:
-                        f.write(dumps({"where": r.where, "error": r.message}) + "\n")
+                        f.write(dumps(r.to_json()) + "\n")
             self.d.barrier()
         if not self.train_items:
             raise SetupError("no training prompts")
@@ -253,14 +249,32 @@ class Trainer:
     # -- one step -------------------------------------------------------------------------------
 
     def step(self) -> dict[str, Any]:
-        c, d, tok = self.config, self.d, self.tokenizer
-        step = self.state.step
-        lam = lambda_at(step, c.lambda0, c.eta)
-        t_start = time.perf_counter()
+        """One training step, steps 1-6 of the module docstring; returns its metrics row."""
+        lam = self.relabel_config.lambda_at(self.state.step)
+        times = {"start": time.perf_counter()}
+        items, groups = self.rollout()                      # 1
+        times["generated"] = time.perf_counter()
+        self.verify(items, groups)                          # 2
+        replays = self.replay(items, groups, lam)           # 3-4
+        batch = [e for g in groups for e in g] + replays    # originals before their replays
+        old = self.old_logprobs(batch)                      # 4 (None: taken in the update pass)
+        ref = self.ref_logprobs(batch)
+        advantages = self.advantages(batch)                 # 5
+        times["update"] = time.perf_counter()
+        update = self.update(batch, advantages, old, ref)   # 6
+        times["done"] = time.perf_counter()
+        return self.log_step(groups, replays, update, lam, times)
 
-        # 1. sample prompts (this rank's share) and m responses to each
-        batch = self.stream.next(c.prompts_per_step)
-        items = [self.train_items[i] for i in d.shard(batch)]
+    def _sequence_logprobs(self, model, batch: list[Episode]) -> list[torch.Tensor]:
+        c = self.config
+        return sequence_logprobs(model, [(e.prompt_ids, e.response_ids) for e in batch],
+                                 temperature=c.temperature, pad_id=self.pad_id,
+                                 device=self.device, bf16=self.bf16, micro_batch=c.micro_batch_size)
+
+    def rollout(self) -> tuple[list[Row], list[list[Episode]]]:
+        """Step 1: this rank's share of the step's prompts and m sampled responses to each."""
+        c, tok = self.config, self.tokenizer
+        items = [self.train_items[i] for i in self.d.shard(self.stream.next(c.prompts_per_step))]
         prompts = [datalib.encode_prompt(tok, it.prompt, system=c.system_prompt,
                                          max_tokens=c.max_prompt_tokens) for it in items]
         m = c.responses_per_prompt
@@ -268,139 +282,154 @@ class Trainer:
                         temperature=c.temperature, top_p=c.top_p,
                         max_new_tokens=c.max_new_tokens, device=self.device, bf16=self.bf16,
                         batch_size=c.generation_batch_size)
-        t_gen = time.perf_counter() - t_start
-        fresh = []
-        for j, g in enumerate(gens):
-            grp = j // m
-            fresh.append(Episode(
-                group=grp, instruction=items[grp].instruction, prompt_ids=prompts[grp],
-                prompt=items[grp].prompt,
-                response_ids=g.response_ids,
-                response=tok.decode(g.response_ids, skip_special_tokens=True),
-                entropy=sum(g.entropies) / len(g.entropies), logprobs=g.logprobs))
-        groups = [fresh[i * m:(i + 1) * m] for i in range(len(items))]
+        groups = [[Episode(group=i, instruction=it.instruction, prompt=it.prompt,
+                           prompt_ids=prompts[i], response_ids=g.response_ids,
+                           response=tok.decode(g.response_ids, skip_special_tokens=True),
+                           entropy=sum(g.entropies) / len(g.entropies))
+                   for g in gens[i * m:(i + 1) * m]]
+                  for i, it in enumerate(items)]
+        return items, groups
 
-        # 2. verify: masks and rewards
+    def verify(self, items: list[Row], groups: list[list[Episode]]) -> None:
+        """Step 2: every response's mask and reward."""
+        c = self.config
         for it, group in zip(items, groups):
             # built once per group; prompt-reading checkers see the prompt the model saw
             checkers = it.instruction.checkers(c.semantics, prompt=it.prompt)
             for e in group:
-                verify(e, mode=c.mode, semantics=c.semantics, reward=c.reward,
-                       checkers=checkers)
+                verify(e, mode=c.mode, semantics=c.semantics, reward=c.reward, checkers=checkers)
 
-        # 3-4. select failures, rewrite their instructions, build replays
-        replays: list[Episode] = []
-        if c.replay == "hir":
-            replays = replaylib.build(groups, items, tok, step=step, config=self.relabel_config,
-                                      system=c.system_prompt,
-                                      max_prompt_tokens=c.max_prompt_tokens)
-        seqs = fresh + replays
-        pairs = [(e.prompt_ids, e.response_ids) for e in seqs]
-        # Old-policy log-probs. With one update epoch the policy has not moved when a
-        # micro-batch is scored, so the update pass's own (detached) log-probs are exactly the
-        # old ones and the extra no-grad pass is skipped (fresh sequences come first, so an
-        # original's log-probs exist before a "copy" replay needs them).
-        single_pass = c.update_epochs == 1
-        if not single_pass:
-            old = sequence_logprobs(self.model, pairs, temperature=c.temperature,
-                                    pad_id=self.pad_id, device=self.device, bf16=self.bf16,
-                                    micro_batch=c.micro_batch_size)
-            replaylib.fill_old_logprobs(fresh, replays, old, c.replay_logprobs)
-        if self.ref is not None:
-            refs = sequence_logprobs(self.ref, pairs, temperature=c.temperature,
-                                     pad_id=self.pad_id, device=self.device, bf16=self.bf16,
-                                     micro_batch=c.micro_batch_size)
-            for e, r in zip(seqs, refs):
-                e.ref_logprobs = r
+    def replay(self, items: list[Row], groups: list[list[Episode]], lam: float) -> list[Episode]:
+        """Steps 3-4: the hindsight replays of selected failures (none with ``--replay none``)."""
+        c = self.config
+        if c.replay != "hir":
+            return []
+        return replaylib.build(groups, items, self.tokenizer, lambda_=lam,
+                               config=self.relabel_config, system=c.system_prompt,
+                               max_prompt_tokens=c.max_prompt_tokens)
 
-        # 5. advantages (replays sit in their original's group)
-        rewards = torch.tensor([e.reward for e in seqs])
-        lengths = torch.tensor([len(e.response_ids) for e in seqs], dtype=torch.float64)
-        advantages = adv.compute(c.advantage, rewards, lengths, [e.group for e in seqs],
-                                 reduce=d.sum if d.enabled else None)
-        for e, a in zip(seqs, advantages.tolist()):
-            e.advantage = a
+    def old_logprobs(self, batch: list[Episode]) -> list[torch.Tensor] | None:
+        """Step 4: old-policy log-probs, by ``replay.old_logprob_sources``.
 
-        # 6. update: mu epochs, each one AdamW step over all micro-batches
-        t_update = time.perf_counter()
-        n_tokens = d.sum_floats(float(lengths.sum()))[0]
+        None with one update epoch: the policy has not moved when a micro-batch is scored, so
+        the update pass's own (detached) log-probs are exactly the old ones, and this no-grad
+        pass is skipped (see ``update``).
+        """
+        if self.config.update_epochs == 1:
+            return None
+        own = self._sequence_logprobs(self.model, batch)
+        return [own[j] for j in replaylib.old_logprob_sources(batch, self.config.replay_logprobs)]
+
+    def ref_logprobs(self, batch: list[Episode]) -> list[torch.Tensor] | None:
+        """The frozen initial policy's log-probs, for the KL term (None without one)."""
+        return self._sequence_logprobs(self.ref, batch) if self.ref is not None else None
+
+    def advantages(self, batch: list[Episode]) -> torch.Tensor:
+        """Step 5: one advantage per sequence (replays sit in their original's group)."""
+        d = self.d
+        rewards = torch.tensor([e.reward for e in batch])
+        lengths = torch.tensor([len(e.response_ids) for e in batch], dtype=torch.float64)
+        return adv.compute(self.config.advantage, rewards, lengths, [e.group for e in batch],
+                           reduce=d.sum if d.enabled else None)
+
+    def update(self, batch: list[Episode], advantages: torch.Tensor,
+               old: list[torch.Tensor] | None, ref: list[torch.Tensor] | None
+               ) -> dict[str, float]:
+        """Step 6: ``update_epochs`` AdamW steps, each over all micro-batches; returns sums.
+
+        With ``old`` None (one epoch) each micro-batch's own detached log-probs are its old ones,
+        through ``replay.old_logprob_sources``: originals come before their replays in ``batch``,
+        so an original's are there before a ``copy`` replay needs them.
+        """
+        c, d = self.config, self.d
+        tokens = float(sum(len(e.response_ids) for e in batch))
+        n_tokens = d.sum_floats(tokens)[0]
+        single_pass = old is None
+        if single_pass:
+            sources = replaylib.old_logprob_sources(batch, c.replay_logprobs)
+            own: list[torch.Tensor] = []
+            old = []
         if c.gradient_checkpointing:
             self.model.train()
-        loss_sum = kl_sum = clipped = grad_norm = 0.0
+        sums = {"loss": 0.0, "kl": 0.0, "clipped": 0.0, "grad_norm": 0.0}
         for _ in range(c.update_epochs):
             self.optimizer.zero_grad(set_to_none=True)
-            for start in range(0, len(seqs), c.micro_batch_size):
-                mb = seqs[start:start + c.micro_batch_size]
-                lp, mask = forward_logprobs(self.model, [(e.prompt_ids, e.response_ids)
-                                                         for e in mb],
-                                            temperature=c.temperature, pad_id=self.pad_id,
-                                            device=self.device, bf16=self.bf16)
+            for start in range(0, len(batch), c.micro_batch_size):
+                mb = batch[start:start + c.micro_batch_size]
+                lp, token_mask = forward_logprobs(self.model, [(e.prompt_ids, e.response_ids)
+                                                               for e in mb],
+                                                  temperature=c.temperature, pad_id=self.pad_id,
+                                                  device=self.device, bf16=self.bf16)
+                end = start + len(mb)
                 if single_pass:
-                    for i, e in enumerate(mb):
-                        if e.is_replay and c.replay_logprobs == "copy":
-                            e.old_logprobs = e.source.old_logprobs.clone()
-                        else:
-                            e.old_logprobs = lp[i, mask[i]].detach().float().cpu()
-                old_lp = _pad([e.old_logprobs for e in mb], lp.shape[1], self.device)
-                ref_lp = (_pad([e.ref_logprobs for e in mb], lp.shape[1], self.device)
-                          if self.ref is not None else None)
-                a = torch.tensor([e.advantage for e in mb], device=self.device)
-                parts = ppo_loss(lp, old_lp, a, mask, n_tokens, clip_eps=c.clip_eps,
-                                 clip_eps_high=c.clip_eps_high, kl_coef=c.kl_coef,
-                                 ref_logprobs=ref_lp)
+                    own += [lp[i, token_mask[i]].detach().float().cpu() for i in range(len(mb))]
+                    old += [own[j] for j in sources[start:end]]
+                old_lp = _pad(old[start:end], lp.shape[1], self.device)
+                ref_lp = None if ref is None else _pad(ref[start:end], lp.shape[1], self.device)
+                parts = ppo_loss(lp, old_lp, advantages[start:end].to(self.device), token_mask,
+                                 n_tokens, clip_eps=c.clip_eps, clip_eps_high=c.clip_eps_high,
+                                 kl_coef=c.kl_coef, ref_logprobs=ref_lp)
                 parts.loss.backward()
-                loss_sum += parts.loss.item()
-                kl_sum += parts.kl
-                clipped += parts.clipped
+                sums["loss"] += parts.loss.item()
+                sums["kl"] += parts.kl
+                sums["clipped"] += parts.clipped
             all_reduce_grads(self.params, d)
-            if c.grad_clip > 0:
-                norm = torch.nn.utils.clip_grad_norm_(self.params, c.grad_clip)
-            else:
-                norm = torch.nn.utils.clip_grad_norm_(self.params, float("inf"))
-            grad_norm += float(norm)
+            norm = torch.nn.utils.clip_grad_norm_(self.params,
+                                                  c.grad_clip if c.grad_clip > 0 else float("inf"))
+            sums["grad_norm"] += float(norm)
             self.optimizer.step()
         self.model.eval()
-        t_done = time.perf_counter()
+        sums["tokens"] = tokens * c.update_epochs
+        return sums
 
-        # metrics, summed over ranks
-        gen_tokens = sum(len(e.response_ids) for e in fresh)
-        ent_tokens = sum(e.entropy * len(e.response_ids) for e in fresh)
-        dead = sum(1 for i, g in enumerate(groups)
-                   if not any(e.mask.ila for e in g) and not any(r.group == i for r in replays))
-        (n_fresh, rew, ila, cla, n_rep, n_dead, n_gen, ent, loss_t, kl_t, clip_t, upd_tokens) = \
-            d.sum_floats(len(fresh), sum(e.reward for e in fresh),
-                         sum(float(e.mask.ila) for e in fresh), sum(e.mask.cla for e in fresh),
-                         len(replays), dead, gen_tokens, ent_tokens, loss_sum, kl_sum, clipped,
-                         float(lengths.sum()) * c.update_epochs)
-        self.state.step = step + 1
-        self.state.rollouts += int(n_fresh)
+    def log_step(self, groups: list[list[Episode]], replays: list[Episode],
+                 update: dict[str, float], lam: float, times: dict[str, float]
+                 ) -> dict[str, Any]:
+        """Advance the run state and write the step's metrics row (sums over ranks) and samples."""
+        c = self.config
+        fresh = [e for g in groups for e in g]
+        replayed = {r.group for r in replays}
+        total = sum_over_ranks(self.d, {
+            "rollouts": len(fresh), "reward": sum(e.reward for e in fresh),
+            "ila": sum(float(e.mask.ila) for e in fresh), "cla": sum(e.mask.cla for e in fresh),
+            "replays": len(replays),
+            "dead_groups": sum(1 for i, g in enumerate(groups)
+                               if not any(e.mask.ila for e in g) and i not in replayed),
+            "response_tokens": sum(len(e.response_ids) for e in fresh),
+            "entropy": sum(e.entropy * len(e.response_ids) for e in fresh),
+            "loss": update["loss"], "kl": update["kl"], "clipped": update["clipped"],
+            "update_tokens": update["tokens"]})
+        n = total["rollouts"]
+        self.state.step += 1
+        self.state.rollouts += int(n)
         self.state.data_epoch, self.state.data_pos = self.stream.epoch, self.stream.pos
         self.state.lam = lam
         row = {
             "step": self.state.step, "rollouts": self.state.rollouts,
-            "loss": loss_t / c.update_epochs,
-            "reward": rew / n_fresh, "train_ila": ila / n_fresh, "train_cla": cla / n_fresh,
-            "replays": int(n_rep), "dead_groups": int(n_dead), "lambda": lam,
-            "entropy": ent / max(n_gen, 1),
-            "kl": kl_t / c.update_epochs if self.ref is not None else None,
-            "clip_frac": clip_t / max(upd_tokens, 1),
-            "grad_norm": grad_norm / c.update_epochs,
-            "response_tokens": n_gen / max(n_fresh, 1),
-            "tokens_per_s": n_gen / max(t_gen, 1e-9),
-            "update_tokens_per_s": upd_tokens / max(t_done - t_update, 1e-9),
-            "seconds": t_done - t_start,
+            "loss": total["loss"] / c.update_epochs,
+            "reward": total["reward"] / n, "train_ila": total["ila"] / n,
+            "train_cla": total["cla"] / n,
+            "replays": int(total["replays"]), "dead_groups": int(total["dead_groups"]),
+            "lambda": lam,
+            "entropy": total["entropy"] / max(total["response_tokens"], 1),
+            "kl": total["kl"] / c.update_epochs if self.ref is not None else None,
+            "clip_frac": total["clipped"] / max(total["update_tokens"], 1),
+            "grad_norm": update["grad_norm"] / c.update_epochs,  # the same on every rank
+            "response_tokens": total["response_tokens"] / max(n, 1),
+            "tokens_per_s": total["response_tokens"] / max(times["generated"] - times["start"],
+                                                           1e-9),
+            "update_tokens_per_s": total["update_tokens"] / max(times["done"] - times["update"],
+                                                                1e-9),
+            "seconds": times["done"] - times["start"],
         }
         self.log.metrics(row)
         self.log.samples(self._samples(groups, replays))
         return row
 
-    def _samples(self, groups, replays) -> list[dict]:
+    def _samples(self, groups: list[list[Episode]], replays: list[Episode]) -> list[dict]:
         """A few (prompt, hindsight prompt, response, mask) records: replays first."""
         n = self.config.samples_per_step
-        out = []
-        for r in replays[:n]:
-            src = groups[r.group][r.replay_of]
-            out.append(_sample_row(self.state.step, src, r))
+        out = [_sample_row(self.state.step, r.original, r) for r in replays[:n]]
         for g in groups:
             if len(out) >= n:
                 break
@@ -511,10 +540,10 @@ def batch_accounting(config: TrainConfig, world: int = 1) -> list[tuple[str, str
     ]
 
 
-def train(config: TrainConfig, *, resume: str | Path | None = None, on_step=None,
-          console=None) -> TrainResult:
+def train(config: TrainConfig, *, resume: str | Path | None = None,
+          on_step=None) -> TrainResult:
     """Run (or resume) training; returns before/after held-out results."""
-    trainer = Trainer(config, resume=resume, console=console)
+    trainer = Trainer(config, resume=resume)
     try:
         return trainer.run(on_step=on_step)
     finally:
