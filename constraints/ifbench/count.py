@@ -84,7 +84,9 @@ PERSON_NAMES = (
     "Hannah", "Christopher", "Penelope", "Thomas", "Nora", "Andrew", "Aria", "Joseph", "Claire",
     "Ryan", "Stella", "Jonathan",
 )
-_NAME_WORD = {name: re.compile(r"\b" + name + r"\b") for name in PERSON_NAMES}
+# Every name is letters only, so r"\bName\b" matches exactly where the name is a whole run of
+# word characters: one pass collecting the runs replaces 50 scans of the response.
+_WORD_RUN = re.compile(r"\w+")
 
 
 @register("count:person_names")
@@ -100,7 +102,8 @@ class PersonNames(Checker):
 
     def check(self, response: str) -> Verdict:
         if self.corrected:
-            found = [n for n in PERSON_NAMES if _NAME_WORD[n].search(response)]
+            runs = set(_WORD_RUN.findall(response))
+            found = [n for n in PERSON_NAMES if n in runs]
         else:
             found = [n for n in PERSON_NAMES if n in response]
         return verdict(len(found) >= self.params.N,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
 
@@ -173,9 +174,17 @@ class EuropeanCapitals(_Fixed):
         return verdict(True, "the 27 capitals in order of latitude")
 
 
-def _csv_rows(text: str, delimiter: str = ",") -> list[list[str]] | None:
+def _csv_rows(text: str, delimiter: str = ",", keep: int = 16
+              ) -> tuple[list[list[str]], int] | None:
+    """The first ``keep`` rows and the number of rows; ``None`` when the text is not CSV.
+
+    Rows after the first ``keep`` are counted, not kept: a million kept row lists (one per line of
+    a response of newlines) make the garbage collector's passes grow super-linearly.
+    """
     try:
-        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = list(itertools.islice(reader, keep))
+        return rows, len(rows) + sum(1 for _ in reader)
     except csv.Error:  # e.g. a NUL byte; the reference would raise
         return None
 
@@ -187,11 +196,12 @@ class CityCSV(_Fixed):
     _HEADER = ["ID", "Country", "City", "Year", "Count"]
 
     def check(self, response: str) -> Verdict:
-        rows = _csv_rows(response)
-        if rows is None:
+        parsed = _csv_rows(response)
+        if parsed is None:
             return verdict(False, "not parseable as CSV")
-        if len(rows) != 8:
-            return verdict(False, f"found {len(rows)} CSV lines, need a header and 7 rows")
+        rows, n = parsed
+        if n != 8:
+            return verdict(False, f"found {n} CSV lines, need a header and 7 rows")
         if rows[0] != self._HEADER:
             return verdict(False, f"header is {rows[0]}, need {self._HEADER}")
         bad = [i for i, row in enumerate(rows[1:], start=1) if len(row) != 5]
@@ -225,11 +235,12 @@ class SpecialCharacterCSV(_Fixed):
             return verdict(False, "the first line is not the ProductID,Category,Brand,Price,Stock "
                                   "header")
         # The reference triples every quote so that quotes survive CSV parsing.
-        rows = _csv_rows(response.replace('"', '"""'))
-        if rows is None:
+        parsed = _csv_rows(response.replace('"', '"""'))
+        if parsed is None:
             return verdict(False, "not parseable as CSV")
-        if len(rows) != 15:
-            return verdict(False, f"found {len(rows)} CSV lines, need a header and 14 rows")
+        rows, n = parsed
+        if n != 15:
+            return verdict(False, f"found {n} CSV lines, need a header and 14 rows")
         for i, row in enumerate(rows[1:], start=1):
             if len(row) != 5:
                 return verdict(False, f"row {i} does not have 5 fields")
@@ -252,11 +263,12 @@ class QuotesCSV(_Fixed):
     def check(self, response: str) -> Verdict:
         if not _STUDENT_HEADER.match(response.split("\n")[0].strip()):
             return verdict(False, "the first line is not the tab-separated StudentID header")
-        rows = _csv_rows(response.replace('"', '"""'), delimiter="\t")
-        if rows is None:
+        parsed = _csv_rows(response.replace('"', '"""'), delimiter="\t")
+        if parsed is None:
             return verdict(False, "not parseable as tab-separated values")
-        if len(rows) != 4:
-            return verdict(False, f"found {len(rows)} lines, need a header and 3 rows")
+        rows, n = parsed
+        if n != 4:
+            return verdict(False, f"found {n} lines, need a header and 3 rows")
         for i, row in enumerate(rows):
             if len(row) != 5:
                 return verdict(False, f"line {i + 1} does not have 5 fields")

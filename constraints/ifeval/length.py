@@ -113,19 +113,16 @@ class FirstWordParams(Params):
         return value
 
 
-_FIRST_WORD_STOP = frozenset(".,?!'\"")
+_FIRST_WORD_STOP = re.compile("[.,?!'\"]")
 
 
 def first_word_of(paragraph: str) -> str:
     """The reference's first word: the first whitespace token, leading quotes removed, cut at the
-    first of ``. , ? ! ' "``, lowercased."""
-    word = paragraph.split()[0].strip().lstrip("'").lstrip('"')
-    out = []
-    for ch in word:
-        if ch in _FIRST_WORD_STOP:
-            break
-        out.append(ch.lower())
-    return "".join(out)
+    first of ``. , ? ! ' "``, lowercased character by character (as the reference: a final
+    capital sigma stays "σ", where ``str.lower`` on the word would give "ς")."""
+    word = paragraph.split(maxsplit=1)[0].lstrip("'").lstrip('"')
+    stop = _FIRST_WORD_STOP.search(word)
+    return "".join(map(str.lower, word[:stop.start()] if stop else word))
 
 
 @register("length_constraints:nth_paragraph_first_word")
