@@ -4,12 +4,16 @@ Every metrics row has ``step`` and ``rollouts`` (cumulative fresh responses gene
 of sample-efficiency plots). Train rows carry the step's statistics; eval rows (``"eval": true``)
 carry ``eval_ila``, ``eval_cla`` and per-constraint pass rates ``eval_by_id``. TensorBoard events
 are written only when ``torch.utils.tensorboard`` imports (tensorboard is not a dependency).
-On resume, rows of steps after the checkpoint are dropped so the file reads as one run.
+On resume, rows of steps after the checkpoint are dropped so the file reads as one run, and so is
+a torn last line (a run killed mid-write), with a warning; a line that is not a JSON object
+anywhere else is an error naming the file and line (``LogError``), and the file is left as it is.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +29,52 @@ def sum_over_ranks(d, sums: dict[str, float]) -> dict[str, float]:
     return dict(zip(sums, d.sum_floats(*sums.values())))
 
 
+class LogError(ValueError):
+    """A line of ``metrics.jsonl``/``samples.jsonl``, other than the last, that is not a row."""
+
+
+class TornLineWarning(UserWarning):
+    """The last line of a log was cut short (a run stopped while writing it) and is ignored."""
+
+
+def _rows(path: Path, data: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """(text, row) of every non-blank line of ``data`` (the bytes of ``path``); a torn last line
+    is dropped with a warning."""
+    lines = [(n, raw) for n, raw in enumerate(data.split(b"\n"), start=1)
+             if raw.strip()]
+    rows = []
+    for i, (n, raw) in enumerate(lines):
+        try:
+            text = raw.decode("utf-8")
+            row = json.loads(text)
+            if not isinstance(row, dict) or not isinstance(row.get("step", 0), (int, float)):
+                raise ValueError("not a row object with a numeric step")
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError, JSONDecodeError too
+            if i == len(lines) - 1:
+                warnings.warn(f"{path}:{n}: torn last line ignored ({exc})", TornLineWarning,
+                              stacklevel=2)
+                break
+            raise LogError(f"{path}:{n}: not a JSON row ({exc}); only the last line of a "
+                           "log may be torn") from None
+        rows.append((text, row))
+    return rows
+
+
 def truncate_after(path: Path, step: int) -> None:
-    """Keep only rows with ``step <= step`` (a resumed run rewrites what came after)."""
+    """Keep only rows with ``step <= step`` (a resumed run rewrites what came after), and drop a
+    torn last line. The file is replaced atomically, and only when something changes."""
     if not path.exists():
         return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip() and json.loads(line).get("step", 0) <= step:
-            kept.append(line)
-    path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+    data = path.read_bytes()
+    kept = "".join(text + "\n" for text, row in _rows(path, data) if row.get("step", 0) <= step)
+    if data == kept.encode("utf-8"):
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(kept)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 class RunLog:
@@ -97,8 +138,8 @@ class RunLog:
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The rows of a run's ``metrics.jsonl``; a torn last line is skipped with a warning."""
     path = Path(run_dir) / METRICS
     if not path.exists():
         raise FileNotFoundError(f"{run_dir}: no {METRICS} (is this a run directory?)")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    return [row for _, row in _rows(path, path.read_bytes())]

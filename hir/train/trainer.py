@@ -55,7 +55,8 @@ from .evaluate import EvalResult, evaluate
 from .generate import generate
 from .logprobs import forward_logprobs, sequence_logprobs
 from .loss import ppo_loss
-from .metrics import RunLog, read_metrics, sum_over_ranks
+from .metrics import (METRICS, SAMPLES, LogError, RunLog, read_metrics, sum_over_ranks,
+                      truncate_after)
 from .precision import use_bf16
 
 # Fields of a metrics row that measure time, not learning (they differ between identical runs).
@@ -173,6 +174,15 @@ class Trainer:
         latest = ckpt.latest(self.run_dir) if resume is not None else None
         if resume is not None and latest is None:
             raise SetupError(f"{resume}: no complete checkpoint to resume from")
+        if latest is not None:
+            try:  # refused before anything loads: a pickled RNG state, a missing rank, torn logs
+                ckpt.check_resumable(latest, self.d)
+                if self.d.main:
+                    ckpt.remove_stale(self.run_dir)
+                    for name in (METRICS, SAMPLES):
+                        truncate_after(self.run_dir / name, ckpt.load_state(latest).step)
+            except (ckpt.CheckpointError, LogError) as exc:
+                raise SetupError(str(exc)) from None
 
         if latest is not None:
             self.model, self.tokenizer = _load_pretrained(str(latest / "model"), self.device)
@@ -221,7 +231,10 @@ class Trainer:
         self.stream = datalib.PromptStream(len(self.train_items), config.seed,
                                            self.state.data_epoch, self.state.data_pos)
         if latest is not None:
-            ckpt.load_into(latest, self.optimizer, self.d, self.device)
+            try:
+                ckpt.load_into(latest, self.optimizer, self.d, self.device)
+            except ckpt.CheckpointError as exc:
+                raise SetupError(str(exc)) from None
         else:
             _seed(config.seed + self.d.rank)
         self.resumed_from = latest
