@@ -45,7 +45,7 @@ def test_two_process_gloo_run(tmp_path):
     # metrics are reduced over ranks: each step counts the whole global batch of B * m
     assert [r["rollouts"] for r in rows] == [8, 16]
     last = ckpt.latest(out)
-    assert (last / "rng_rank0.pt").exists() and (last / "rng_rank1.pt").exists()
+    assert (last / "rng_rank0.json").exists() and (last / "rng_rank1.json").exists()
     # the trainer checks at every save that both ranks hold identical weights (else it fails)
     state = json.loads((last / "state.json").read_text())
     assert state["step"] == 2 and state["rollouts"] == 16

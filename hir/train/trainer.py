@@ -80,11 +80,14 @@ class TrainResult:
 # Setup: model, tokenizer, data
 
 
-def _load_pretrained(path: str, device: torch.device):
+def _load_pretrained(path: str, device: torch.device, *, run_dir: bool = False):
+    """A model and tokenizer; from a run directory (ours, written as safetensors) no other weight
+    format is read, so a planted pickle-based ``.bin`` is never opened."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
+                                                 **({"use_safetensors": True} if run_dir else {}))
     return model.to(device), tokenizer
 
 
@@ -185,7 +188,8 @@ class Trainer:
                 raise SetupError(str(exc)) from None
 
         if latest is not None:
-            self.model, self.tokenizer = _load_pretrained(str(latest / "model"), self.device)
+            self.model, self.tokenizer = _load_pretrained(str(latest / "model"), self.device,
+                                                          run_dir=True)
             self.train_items = _read_items(self.run_dir / "train_data.jsonl")
             self.eval_items = _read_items(self.run_dir / "eval_data.jsonl")
             self.state = ckpt.load_state(latest)
@@ -248,7 +252,8 @@ class Trainer:
         path = self.run_dir / "reference"
         if latest is not None:
             from transformers import AutoModelForCausalLM
-            ref = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+            ref = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32,
+                                                       use_safetensors=True)
             ref = ref.to(self.device)
         else:
             ref = copy.deepcopy(self.model)
