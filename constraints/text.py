@@ -84,7 +84,11 @@ def _sentence_tokens(sentence: str) -> tuple[str, ...]:
 @lru_cache(maxsize=_CACHE_SIZE)
 def word_tokenize(text: str) -> tuple[str, ...]:
     """The tokens of ``nltk.word_tokenize(text)``: Punkt sentences, then the improved Treebank tokenizer."""
-    return tuple(token for sentence in sentences(text) for token in _sentence_tokens(sentence))
+    tokens: list[str] = []
+    extend = tokens.extend
+    for sentence in sentences(text):
+        extend(_sentence_tokens(sentence))
+    return tuple(tokens)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
