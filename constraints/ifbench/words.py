@@ -75,10 +75,8 @@ class ConsonantClusters(Checker):
         return verdict(True, "every word has a consonant cluster")
 
 
-class KeywordPositionParams(Params):
+class WordsPositionParams(Params):
     keyword: str
-    n: int = Field(ge=1)
-    m: int = Field(ge=1)
 
     @field_validator("keyword")
     @classmethod
@@ -86,6 +84,11 @@ class KeywordPositionParams(Params):
         if not value.strip():
             raise ValueError("the keyword must not be empty")
         return value.strip()
+
+
+class KeywordPositionParams(WordsPositionParams):
+    n: int = Field(ge=1)
+    m: int = Field(ge=1)
 
 
 @register("words:keywords_specific_position")
@@ -252,17 +255,6 @@ class Palindromes(Checker):
         found = [w for w in remove_punct(response).lower().split() if len(w) >= 5 and w == w[::-1]]
         return verdict(len(found) >= 10, f"found {len(found)} palindromes of 5+ characters "
                                          "(repeats count), need at least 10")
-
-
-class WordsPositionParams(Params):
-    keyword: str
-
-    @field_validator("keyword")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("the keyword must not be empty")
-        return value.strip()
 
 
 @register("words:words_position")
