@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from hir.relabel import RelabelConfig
+from hir.knobs import RelabelConfig
 
 from .choices import ModeChoice, SemanticsChoice
 from .progress import (RejectReport, console, error_line, exit_on_closed_pipe, progress_bar,

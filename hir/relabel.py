@@ -35,24 +35,8 @@ from .instructions import Instruction
 from .masks import Mask, mask
 from .rewrite import hindsight
 from .rows import Reject, Row, RowError
-from .select import ETA, LAMBDA0, Budget, lambda_at, select
-
-
-@dataclass(frozen=True)
-class RelabelConfig:
-    """HiR's knobs; the defaults are the paper's (k=2 per group, lambda0=2, eta=0.05)."""
-
-    k: int = 2
-    budget: Budget = "group"
-    total: int | None = None        # global budget: K (default k * number of groups)
-    lambda0: float = LAMBDA0
-    eta: float = ETA
-    mode: Mode = "strict"
-    semantics: Semantics = "reference"
-
-    def lambda_at(self, step: int) -> float:
-        """lambda_s, the CLA weight of the selection score at ``step``."""
-        return lambda_at(step, self.lambda0, self.eta)
+from .knobs import RelabelConfig
+from .select import select
 
 
 def group_masks(group: Row, config: RelabelConfig = RelabelConfig()) -> list[Mask]:

@@ -23,36 +23,11 @@ then higher CLA, then lower group index, then lower response index.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Sequence
 
+from .knobs import BUDGETS, Budget
 from .masks import Mask
-
-Budget = Literal["group", "global"]
-BUDGETS: tuple[str, ...] = ("group", "global")
-
-LAMBDA0 = 2.0
-ETA = 0.05
-
-
-def lambda_at(step: int, lambda0: float = LAMBDA0, eta: float = ETA) -> float:
-    """The CLA weight at a training step: ``lambda0 * (1 + eta) ** step`` (step counts from 0).
-
-    Past the largest float (step 14,550 at the paper's eta) it stays at the largest float: the
-    score then ranks by CLA alone, as the growing lambda intends, and stays a finite JSON number.
-    """
-    if step < 0:
-        raise ValueError(f"step must be >= 0, got {step}")
-    try:
-        growth = (1.0 + eta) ** step
-    except OverflowError:
-        growth = math.inf
-    if growth == 0 or lambda0 == 0:
-        return lambda0 * growth if math.isfinite(growth) else 0.0
-    value = lambda0 * growth
-    return value if math.isfinite(value) else math.copysign(sys.float_info.max, value)
-
 
 def mean_entropy(entropy: float | None = None, *, token_entropies: Sequence[float] | None = None,
                  logprobs: Sequence[float] | None = None) -> float | None:
@@ -136,8 +111,9 @@ def select(groups_masks: Sequence[Sequence[Mask]],
 
     ``groups_masks[g][r]`` is the mask of response r of group g; ``entropies`` is index-aligned
     (a None group or value means no entropy); ``lambda_`` is lambda_s of the batch's step
-    (``lambda_at``), computed once by the caller. Returns candidates sorted by (group, response), the
-    order replays are written in. ``total`` overrides K for the global budget.
+    (``hir.knobs.lambda_at``), computed once by the caller. Returns candidates sorted by
+    (group, response), the order replays are written in. ``total`` overrides K for the global
+    budget.
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from hir import checking, jsonl, rows
 from hir.relabel import RelabelConfig, relabel_stream
-from hir.select import lambda_at, mean_entropy
+from hir.knobs import lambda_at
+from hir.select import mean_entropy
 
 runner = CliRunner()
 INSTRUCTION = {"task": "Write about rain.", "constraints": [

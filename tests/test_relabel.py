@@ -14,7 +14,7 @@ from hir.jsonl import iter_lines
 from hir.masks import mask
 from hir.relabel import (RelabelConfig, Summary, group_masks, recheck,
                          relabel, relabel_batch, relabel_stream)
-from hir.select import lambda_at
+from hir.knobs import lambda_at
 
 NO_COMMA = ConstraintSpec(id="punctuation:no_comma")
 LOWER = ConstraintSpec(id="change_case:english_lowercase")

@@ -8,7 +8,8 @@ import pytest
 
 from constraints import Verdict
 from hir.masks import from_verdicts
-from hir.select import Candidate, candidates, lambda_at, mean_entropy, select
+from hir.knobs import lambda_at
+from hir.select import Candidate, candidates, mean_entropy, select
 
 
 def m(passed: int, total: int):
