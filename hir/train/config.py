@@ -61,6 +61,16 @@ class TrainConfig(BaseModel):
     replay_budget: Literal["group", "global"] = Field(
         "global", description="global: top candidates over the whole batch (the authors' "
         "released trainer); group: top k within each prompt's group")
+    replay_select: Literal["score", "random", "cla"] = Field(
+        "score", description="which candidates fill the budget: score = the paper's F = entropy + "
+        "lambda_s * CLA; random = uniform among candidates (seeded by seed, step, rank); cla = "
+        "lambda_s * CLA only (no entropy term). random and cla are ablations")
+    replay_adv: Literal["joint", "fresh"] = Field(
+        "joint", description="joint: replays share the advantage statistics of the batch (the "
+        "paper); fresh (beyond the paper): fresh rollouts get binary RL's advantages (fresh-only "
+        "statistics) and each replay replay_weight * a fresh success's (hir.train.advantages)")
+    replay_weight: float = Field(1.0, ge=0.0, description="multiplier of replay advantages "
+                                 "(1 = the paper)")
     system_prompt: str | None = Field(None, description="system turn for chat templates")
 
     # the update
