@@ -97,3 +97,103 @@ def test_replay_old_logprobs(tiny, how):
         assert sources[3] == 0 and torch.equal(old[3], original)
     with pytest.raises(ValueError):
         replaylib.old_logprob_sources(batch, "reuse")
+
+
+# -- replay_select: score (the paper) | cla | random -----------------------------------------------
+
+import random  # noqa: E402
+
+
+def _pool(tok):
+    # group 0: two partial failures; group 1: two partial failures
+    return [[_episode(tok, "the river is cold, so"), _episode(tok, "The River, is cold")],
+            [_episode(tok, "the river, cold", group=1), _episode(tok, "The River, Fish", group=1)]]
+
+
+def _build_k(groups, tok, **kw):
+    config = RelabelConfig(k=1, budget="global", total=2, semantics="corrected")
+    items = [Row.of(INST, key="a"), Row.of(INST, key="b")]
+    return replaylib.build(groups, items, tok, lambda_=2.0, config=config, system=None,
+                           max_prompt_tokens=512, **kw)
+
+
+def test_select_cla_ignores_entropy_and_score_uses_it(tiny):
+    _, tok = tiny
+    groups = _pool(tok)
+    # the lower-CLA response of group 0 has a huge entropy: the score picks it, cla does not
+    for e in groups[0] + groups[1]:
+        e.entropy = 0.0
+    low = min(groups[0], key=lambda e: e.mask.cla)
+    low.entropy = 100.0
+    assert low.mask.cla < max(e.mask.cla for e in groups[0])
+    by_score = {id(r.original) for r in _build_k(groups, tok)}
+    by_cla = {id(r.original) for r in _build_k(groups, tok, select="cla")}
+    assert id(low) in by_score and id(low) not in by_cla
+
+
+def test_select_random_is_seeded_and_uniform_among_candidates(tiny):
+    _, tok = tiny
+    groups = _pool(tok)
+    pick = lambda seed: [(r.group, r.original.response) for r in  # noqa: E731
+                         _build_k(groups, tok, select="random", rng=random.Random(seed))]
+    assert pick(3) == pick(3)
+    seen = {tuple(pick(s)) for s in range(40)}
+    assert len(seen) > 2  # different seeds choose different subsets
+    with pytest.raises(ValueError, match="rng"):
+        _build_k(groups, tok, select="random")
+    with pytest.raises(ValueError, match="replay_select"):
+        _build_k(groups, tok, select="best")
+
+
+# -- per-step diagnostics in metrics.jsonl ---------------------------------------------------------
+
+DIAG_KEYS = ("n_succ", "rep_token_share", "adv_succ", "adv_succ_fresh_only", "adv_fail",
+             "adv_fail_fresh_only", "adv_rep", "adv_orig", "kept_mean", "batch_without_success")
+
+
+def test_diagnostics_of_a_batch(tiny):
+    from hir.train.advantages import with_replays
+    from hir.train.trainer import _adv_diagnostics, _diag_row
+
+    _, tok = tiny
+    group = _group(tok)  # partial failure, failure, success
+    replays = _build([group], [Row.of(INST, key="a")], tok)
+    batch = group + replays
+    rewards = torch.tensor([e.reward for e in batch])
+    lengths = torch.tensor([len(e.response_ids) for e in batch], dtype=torch.float64)
+    adv, fresh_only = with_replays("reinforce++", rewards, lengths, [0] * len(batch),
+                                   [e.original is not None for e in batch])
+    row = _diag_row(_adv_diagnostics(batch, adv, fresh_only))
+    assert set(DIAG_KEYS) <= set(row)
+    assert row["n_succ"] == 1 and row["batch_without_success"] == 0
+    assert row["adv_succ"] == pytest.approx(float(adv[2]))
+    assert row["adv_succ_fresh_only"] == pytest.approx(float(fresh_only[2]))
+    assert row["adv_fail"] == pytest.approx(float(adv[:2].mean()))
+    assert row["adv_rep"] == pytest.approx(float(adv[3])) and row["adv_orig"] == \
+        pytest.approx(float(adv[0]))
+    assert row["kept_mean"] == 2
+    n_rep = len(batch[3].response_ids)
+    assert row["rep_token_share"] == pytest.approx(n_rep / float(lengths.sum()))
+    # the replay dilutes the success: its advantage is smaller with the replay in the stats
+    assert row["adv_succ"] < row["adv_succ_fresh_only"]
+
+
+def test_metrics_rows_carry_the_diagnostics(tmp_path):
+    from tiny_lm import write
+    from hir.train.config import load_config
+    from hir.train.metrics import read_metrics
+    from hir.train.trainer import train
+
+    model, data = write(tmp_path / "tiny")
+    for mode in ("joint", "fresh"):
+        cfg = load_config(None, dict(model=str(model), data=str(data),
+                                     output_dir=str(tmp_path / mode), max_steps=1,
+                                     prompts_per_step=4, responses_per_prompt=2, max_new_tokens=8,
+                                     eval_fraction=0.25, eval_every=0, save_every=0,
+                                     tensorboard=False, progress=False, threads=1,
+                                     replay_adv=mode, replay_weight=0.5,
+                                     replay_select="random"))
+        train(cfg)
+        [row] = [r for r in read_metrics(tmp_path / mode) if not r.get("eval")]
+        assert set(DIAG_KEYS) <= set(row)
+        assert row["batch_without_success"] == int(row["n_succ"] == 0)

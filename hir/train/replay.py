@@ -13,10 +13,17 @@ Old-policy log-probs of a replay (the denominator of its PPO ratio), ``replay_lo
 - ``copy`` (the authors' released choice): the log-probs the response had under the *original*
   prompt. The ratio then also carries the change of context, pi(y | x') / pi(y | x), and clipping
   bounds how far a replay can pull the policy toward responses that were unlikely under x'.
+
+Which candidates fill the budget, ``replay_select``: ``score`` (the paper's F = mean token
+entropy + lambda_s * CLA), ``cla`` (lambda_s * CLA only: ``hir.select`` scores a response without
+an entropy that way) or ``random`` (uniform among the candidates: each gets a uniform random
+number from ``rng`` in place of its entropy and lambda_s is 0, so the ranking is a uniform random
+order; ``hir.select`` still decides what is a candidate and applies the budget).
 """
 
 from __future__ import annotations
 
+import random
 from typing import Sequence
 
 from hir.relabel import RelabelConfig, relabel
@@ -28,19 +35,31 @@ from .episode import Episode
 
 def build(groups: Sequence[Sequence[Episode]], items: Sequence[Row], tokenizer, *,
           lambda_: float, config: RelabelConfig, system: str | None,
-          max_prompt_tokens: int) -> list[Episode]:
+          max_prompt_tokens: int, select: str = "score",
+          rng: random.Random | None = None) -> list[Episode]:
     """One replay ``Episode`` per response ``hir.relabel.relabel`` selects and re-checks, in
-    (group, response) order; ``lambda_`` is lambda_s of the step.
+    (group, response) order; ``lambda_`` is lambda_s of the step. ``select`` is
+    ``replay_select``; ``random`` draws from ``rng`` (required then).
 
     Items whose constraints are baked into a fixed prompt (IFEval rows) take no part: their
     groups are passed with no responses, so nothing of theirs is selected.
     """
     usable = [list(g) if item.replayable else [] for item, g in zip(items, groups)]
+    if select == "score":
+        entropies: list = [[e.entropy for e in g] for g in usable]
+    elif select == "cla":
+        entropies = [None] * len(usable)
+    elif select == "random":
+        if rng is None:
+            raise ValueError("replay_select='random' needs an rng")
+        entropies = [[rng.random() for _ in g] for g in usable]
+        lambda_ = 0.0
+    else:
+        raise ValueError(f"replay_select must be 'score', 'random' or 'cla', got {select!r}")
     chosen = relabel([item.instruction for item in items],
                      [[e.response for e in g] for g in usable],
                      [[e.mask for e in g] for g in usable],
-                     [[e.entropy for e in g] for g in usable],
-                     lambda_=lambda_, config=config)
+                     entropies, lambda_=lambda_, config=config)
     out = []
     for s in chosen:
         original = groups[s.group][s.response]

@@ -16,7 +16,9 @@ One training step, top to bottom in ``Trainer.step``:
    (``logprobs.py``): a replay's recomputed under the hindsight prompt (default) or copied from
    its original (``--replay-logprobs copy``, the authors' choice).
 5. Advantages over fresh rollouts + replays: ``reinforce++`` (rewards whitened over all tokens of
-   the global batch; default) or ``grpo`` (normalised within each prompt's group).
+   the global batch; default) or ``grpo`` (normalised within each prompt's group). Replays share
+   the statistics (``replay_adv joint``, the paper) or, beyond the paper, fresh rollouts get binary
+   RL's advantages and replays a fresh success's (``fresh``); ``replay_weight`` scales replays.
 6. Update: PPO-clipped loss, token-mean over the batch, optional k3 KL to the frozen initial
    policy; ``update_epochs`` (mu) AdamW steps per training step, each accumulating gradients over
    micro-batches; gradient clipping.
@@ -322,9 +324,13 @@ class Trainer:
         c = self.config
         if c.replay != "hir":
             return []
+        # replay_select=random: a generator per (seed, step, rank), so a resumed run draws alike
+        rng = random.Random(f"hir-select-{c.seed}-{self.state.step}-{self.d.rank}") \
+            if c.replay_select == "random" else None
         return replaylib.build(groups, items, self.tokenizer, lambda_=lam,
                                config=self.relabel_config, system=c.system_prompt,
-                               max_prompt_tokens=c.max_prompt_tokens)
+                               max_prompt_tokens=c.max_prompt_tokens, select=c.replay_select,
+                               rng=rng)
 
     def old_logprobs(self, batch: list[Episode]) -> list[torch.Tensor] | None:
         """Step 4: old-policy log-probs, by ``replay.old_logprob_sources``.
@@ -343,12 +349,19 @@ class Trainer:
         return self._sequence_logprobs(self.ref, batch) if self.ref is not None else None
 
     def advantages(self, batch: list[Episode]) -> torch.Tensor:
-        """Step 5: one advantage per sequence (replays sit in their original's group)."""
-        d = self.d
+        """Step 5: one advantage per sequence (replays sit in their original's group), by
+        ``replay_adv``/``replay_weight`` (``advantages.with_replays``). Keeps this rank's sums for
+        the step's diagnostics (``_adv_diagnostics``)."""
+        c, d = self.config, self.d
         rewards = torch.tensor([e.reward for e in batch])
         lengths = torch.tensor([len(e.response_ids) for e in batch], dtype=torch.float64)
-        return adv.compute(self.config.advantage, rewards, lengths, [e.group for e in batch],
-                           reduce=d.sum if d.enabled else None)
+        is_replay = [e.original is not None for e in batch]
+        out, fresh_only = adv.with_replays(c.advantage, rewards, lengths,
+                                           [e.group for e in batch], is_replay,
+                                           mode=c.replay_adv, weight=c.replay_weight,
+                                           reduce=d.sum if d.enabled else None)
+        self._diag_sums = _adv_diagnostics(batch, out, fresh_only)
+        return out
 
     def update(self, batch: list[Episode], advantages: torch.Tensor,
                old: list[torch.Tensor] | None, ref: list[torch.Tensor] | None
@@ -416,7 +429,8 @@ class Trainer:
             "response_tokens": sum(len(e.response_ids) for e in fresh),
             "entropy": sum(e.entropy * len(e.response_ids) for e in fresh),
             "loss": update["loss"], "kl": update["kl"], "clipped": update["clipped"],
-            "update_tokens": update["tokens"]})
+            "update_tokens": update["tokens"],
+            **getattr(self, "_diag_sums", _EMPTY_DIAG)})
         n = total["rollouts"]
         self.state.step += 1
         self.state.rollouts += int(n)
@@ -439,6 +453,7 @@ class Trainer:
             "update_tokens_per_s": total["update_tokens"] / max(times["done"] - times["update"],
                                                                 1e-9),
             "seconds": times["done"] - times["start"],
+            **_diag_row(total),
         }
         self.log.metrics(row)
         self.log.samples(self._samples(groups, replays))
@@ -508,6 +523,61 @@ class Trainer:
             self.save()
         self.log.close()
         return TrainResult(self.run_dir, before, after, self.rejects, self.state.step)
+
+
+# Per-step diagnostics of the advantages (the dilution of real successes by replays, see
+# docs/sample_efficiency.md): this rank's sums and counts, summed over ranks in log_step.
+_DIAG_MEANS = ("adv_succ", "adv_succ_fresh_only", "adv_fail", "adv_fail_fresh_only", "adv_rep",
+               "adv_orig", "kept")
+
+
+def _adv_diagnostics(batch: list[Episode], advantages: torch.Tensor | None,
+                     fresh_only: torch.Tensor | None) -> dict[str, float]:
+    """Sums (``d_<name>``) and counts (``n_<name>``) behind the diagnostic means of a step."""
+    out = {f"{p}_{k}": 0.0 for k in _DIAG_MEANS for p in ("d", "n")}
+    out.update({"d_fresh_tokens": 0.0, "d_replay_tokens": 0.0})
+    if not batch:
+        return out
+    a = advantages.tolist()
+    fo = iter(fresh_only.tolist())
+    originals = {id(e.original) for e in batch if e.original is not None}
+
+    def add(key: str, value: float) -> None:
+        out[f"d_{key}"] += value
+        out[f"n_{key}"] += 1
+
+    for e, x in zip(batch, a):
+        if e.original is not None:
+            add("adv_rep", x)
+            add("kept", len(e.instruction.constraints))
+            out["d_replay_tokens"] += len(e.response_ids)
+            continue
+        f = next(fo)
+        out["d_fresh_tokens"] += len(e.response_ids)
+        kind = "succ" if e.reward >= 1 else "fail"
+        add(f"adv_{kind}", x)
+        add(f"adv_{kind}_fresh_only", f)
+        if id(e) in originals:
+            add("adv_orig", x)
+    return out
+
+
+_EMPTY_DIAG = _adv_diagnostics([], None, None)
+
+
+def _diag_row(total: dict[str, float]) -> dict[str, Any]:
+    """The diagnostic keys of a metrics row from the rank-summed ``_adv_diagnostics``."""
+    n_succ = int(total["n_adv_succ"])
+    tokens = total["d_fresh_tokens"] + total["d_replay_tokens"]
+    row: dict[str, Any] = {
+        "n_succ": n_succ,
+        "batch_without_success": int(n_succ == 0),
+        "rep_token_share": total["d_replay_tokens"] / tokens if tokens else 0.0,
+    }
+    for k in _DIAG_MEANS:
+        n = total[f"n_{k}"]
+        row["kept_mean" if k == "kept" else k] = total[f"d_{k}"] / n if n else None
+    return row
 
 
 def _pad(rows, width: int, device) -> torch.Tensor:
