@@ -1,23 +1,36 @@
-"""Sample efficiency on the built-in toy task: HiR vs binary-reward RL vs CLA-reward RL.
+"""Sample efficiency in the sparse-reward regime of the toy task: HiR vs binary RL vs CLA-reward RL.
 
-For each seed, one warmed-up toy model and one train/held-out split (``hir.toy.default_setup``)
-are shared by the three methods, which then run ``hir.train`` with identical settings (the toy
-preset, same prompts in the same order, same budget of steps) except:
+Headline regime: ``ToyTaskConfig(min_constraints=5, max_constraints=5)`` (every prompt has 5
+constraints), the default warm-up and model, ``hir.toy.TRAIN_PRESET`` (B=16 prompts per step,
+lr 3e-4, reinforce++). For each seed one warmed-up model and one train/held-out split are built
+(``hir.toy.default_setup``, saved with ``save_setup`` and reused by every method of the seed), and
+each method runs ``hir.train`` on the same prompts in the same order with the same budget of
+*generated* rollouts (replays are not generated):
 
-* ``hir``     hindsight instruction replay, binary (all-constraints) reward   (``--replay hir``)
-* ``binary``  binary reward, no replay                                       (``--replay none``)
-* ``cla``     reward = fraction of constraints satisfied, no replay          (``--reward cla``)
+* ``binary``     binary (all-constraints) reward, no replay          (``--replay none``)
+* ``cla``        reward = fraction of constraints satisfied, no replay (``--reward cla``)
+* ``hir``        protocol ``equal``: generates m=8 per prompt, as the others, plus replays
+* ``hir_paper``  protocol ``paper``: generates m=6 per prompt and replays up to 2 per prompt
+                 (k=2, global budget: at most 32 replays per step), the paper's 6+2 vs 8
 
-The held-out success rate (greedy ILA) is measured every ``--eval-every`` steps. For each run we
-record the generated rollouts (fresh responses only: replays are not generated) at the first
-evaluation whose ILA reaches ``--target``. Output: a table, ``sample_efficiency.png`` (curves,
-one thin line per seed and the median per method) and ``results.json`` in ``--out``, and as the
-last line ``rollout_ratio=X``: median over seeds of HiR's rollouts-to-target divided by binary
-RL's. A run that never reaches the target counts as its budget (the ratio is then a bound, and a
-note line above the last one says which way).
+The held-out greedy ILA is measured every 768 generated rollouts (6 steps at m=8, 8 at m=6). Per
+seed: the rollouts at the first evaluation reaching ``--target`` (default 0.3), and the ratio
+HiR / binary. A run that never reaches the target counts as the budget, and its ratio is then a
+bound (``>=`` when HiR missed, ``<=`` when binary missed; seeds where neither reached it are left
+out). Reported: the median ratio over seeds with a bootstrap 90% interval (seeds resampled with a
+seeded generator), the sparsity of the regime (fraction of groups with no success in binary RL's
+first 5 steps, which must be >= 70%, and the fraction of steps whose whole batch had no success),
+``sample_efficiency.png`` (median and each seed per method, x = generated rollouts),
+``table.md`` and ``results.json`` in ``--out``. The last line is ``rollout_ratio=X``, the paper
+protocol's median ratio (the ``equal`` protocol's is printed above it as ``rollout_ratio_equal``).
 
-    python benchmarks/sample_efficiency.py --quick      # 3 seeds, <= 25 min on 2 CPU cores
-    python benchmarks/sample_efficiency.py              # 5 seeds, longer runs
+``--ablations`` adds HiR variants on the equal protocol, each against binary RL on the same seeds
+(``--ablation-seeds``, default 1): selection score vs random vs CLA only, global vs per-group
+budget, recomputed vs copied replay log-probs, reinforce++ vs grpo (against binary grpo), and
+joint vs fresh advantages with replay weight 0.25 (``hir.train.advantages.with_replays``).
+
+    python benchmarks/sample_efficiency.py --quick --threads 1   # 3 seeds, paper protocol, <= 25 min
+    python benchmarks/sample_efficiency.py --ablations           # 5 seeds, both protocols
 """
 
 from __future__ import annotations
@@ -25,22 +38,61 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+K_CONSTRAINTS = 5             # the headline regime: 5 constraints per prompt
+EVAL_ROLLOUTS = 768           # evaluate every 768 generated rollouts (6 steps x 128, 8 x 96)
+SPARSE_STEPS = 5              # binary RL's first steps, where the dead-group fraction is measured
+MIN_DEAD_FRACTION = 0.70
+
+HIR = {"replay": "hir", "reward": "ila"}
+BINARY = {"replay": "none", "reward": "ila"}
+CLA = {"replay": "none", "reward": "cla"}
+PAPER = {**HIR, "responses_per_prompt": 6, "replay_k": 2, "replay_budget": "global"}
+
+# name -> TrainConfig overrides (on top of TRAIN_PRESET)
 METHODS: dict[str, dict] = {
-    "hir": {"replay": "hir", "reward": "ila"},
-    "binary": {"replay": "none", "reward": "ila"},
-    "cla": {"replay": "none", "reward": "cla"},
+    "binary": BINARY,
+    "cla": CLA,
+    "hir": {**HIR, "responses_per_prompt": 8},
+    "hir_paper": PAPER,
+}
+PROTOCOLS: dict[str, tuple[str, ...]] = {
+    "equal": ("binary", "cla", "hir"),
+    "paper": ("binary", "cla", "hir_paper"),
+}
+HIR_OF = {"equal": "hir", "paper": "hir_paper"}
+# ablations of the equal-protocol HiR run: name -> (overrides, what changes, the binary baseline)
+ABLATIONS: dict[str, tuple[dict, str, str]] = {
+    "hir_select_random": ({**METHODS["hir"], "replay_select": "random"},
+                          "selection: uniform among candidates", "binary"),
+    "hir_select_cla": ({**METHODS["hir"], "replay_select": "cla"},
+                       "selection: lambda_s * CLA only (no entropy)", "binary"),
+    "hir_budget_group": ({**METHODS["hir"], "replay_budget": "group"},
+                         "budget: top k=2 per group (not global)", "binary"),
+    "hir_logprobs_copy": ({**METHODS["hir"], "replay_logprobs": "copy"},
+                          "replay old log-probs copied from the original", "binary"),
+    "binary_grpo": ({**BINARY, "advantage": "grpo"}, "binary RL with grpo", "binary"),
+    "hir_grpo": ({**METHODS["hir"], "advantage": "grpo"}, "grpo instead of reinforce++",
+                 "binary_grpo"),
+    "hir_fresh_w025": ({**METHODS["hir"], "replay_adv": "fresh", "replay_weight": 0.25},
+                       "fresh-only statistics, replay weight 0.25 (beyond the paper)", "binary"),
 }
 
 
-def rollouts_to_target(rows: list[dict], target: float) -> int | None:
+# ----------------------------------------------------------------------------------------------
+# Pure parts (tested in tests/test_sample_efficiency.py)
+
+
+def rollouts_to_target(rows: Sequence[dict], target: float) -> int | None:
     """Rollouts at the first evaluation reaching ``target`` held-out ILA (None: never)."""
     for r in rows:
         if r["eval_ila"] >= target:
@@ -48,154 +100,326 @@ def rollouts_to_target(rows: list[dict], target: float) -> int | None:
     return None
 
 
-def run_method(name: str, model_dir: str, train: str, held_out: str, out: Path, *, seed: int,
-               steps: int, eval_every: int, eval_prompts: int, threads: int) -> list[dict]:
-    """One ``hir.train`` run; returns its eval rows (step, rollouts, eval_ila, eval_cla)."""
+def ratio_with_bound(hir: int | None, base: int | None, budget: int
+                     ) -> tuple[float | None, str | None]:
+    """(HiR's rollouts-to-target / the baseline's, how to read it).
+
+    A run that missed the target counts as ``budget``: the ratio is then a lower bound (``>=``,
+    HiR missed) or an upper bound (``<=``, the baseline missed); ``=`` when both reached it;
+    (None, None) when neither did (no information).
+    """
+    if hir is None and base is None:
+        return None, None
+    if hir is None:
+        return budget / base, ">="
+    if base is None:
+        return hir / budget, "<="
+    return hir / base, "="
+
+
+def bootstrap_interval(values: Sequence[float], *, level: float = 0.9, n_boot: int = 2000,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the median of ``values`` (seeds resampled with
+    replacement by ``random.Random(seed)``): deterministic in ``seed``. NaNs for no values."""
+    values = list(values)
+    if not values:
+        return math.nan, math.nan
+    rng = random.Random(seed)
+    stats = sorted(statistics.median(rng.choices(values, k=len(values)))
+                   for _ in range(n_boot))
+    alpha = (1.0 - level) / 2.0
+    lo = stats[int(math.floor(alpha * (n_boot - 1)))]
+    hi = stats[int(math.ceil((1.0 - alpha) * (n_boot - 1)))]
+    return lo, hi
+
+
+def summarize_ratios(pairs: Sequence[tuple[float | None, str | None]], *, seed: int = 0
+                     ) -> dict:
+    """Median, bootstrap 90% interval and bound kind of per-seed ``ratio_with_bound`` results."""
+    used = [(r, b) for r, b in pairs if r is not None]
+    values = [r for r, _ in used]
+    bounds = sorted({b for _, b in used if b != "="})
+    lo, hi = bootstrap_interval(values, seed=seed)
+    return {"median": statistics.median(values) if values else math.nan, "ci90": [lo, hi],
+            "n": len(values), "per_seed": [r for r, _ in pairs],
+            "per_seed_bound": [b for _, b in pairs], "bounds": bounds}
+
+
+def sparsity(train_rows: Sequence[dict], groups_per_step: int, steps: int = SPARSE_STEPS
+             ) -> tuple[float, float]:
+    """(fraction of groups with no success in the first ``steps`` steps, fraction of all steps
+    whose whole batch had no success) of a run *without replays* (its ``dead_groups`` are then
+    exactly the groups with no success)."""
+    first = [r for r in train_rows if r["step"] <= steps]
+    dead = sum(r["dead_groups"] for r in first) / max(len(first) * groups_per_step, 1)
+    empty = sum(1 for r in train_rows if r["train_ila"] == 0) / max(len(train_rows), 1)
+    return dead, empty
+
+
+def _fmt_ratio(s: dict) -> str:
+    if not s["n"]:
+        return "-"
+    bound = f" (bound: {' '.join(s['bounds'])})" if s["bounds"] else ""
+    return f"{s['median']:.2f} [{s['ci90'][0]:.2f}, {s['ci90'][1]:.2f}] (n={s['n']}){bound}"
+
+
+def _ila_at(rows: Sequence[dict], rollouts: int) -> float | None:
+    for r in rows:
+        if r["rollouts"] == rollouts:
+            return r["eval_ila"]
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# Runs
+
+
+def run_method(overrides: dict, model_dir: str, train: str, held_out: str, out: Path, *,
+               seed: int, budget: int, eval_prompts: int, threads: int) -> dict:
+    """One ``hir.train`` run with ``budget`` generated rollouts; its eval rows and train rows."""
     from hir.toy import TRAIN_PRESET
     from hir.train.config import TrainConfig
     from hir.train.metrics import read_metrics
     from hir.train.trainer import train as run_training
 
+    values = {**TRAIN_PRESET, **overrides}
+    per_step = values["prompts_per_step"] * values["responses_per_prompt"]
+    if EVAL_ROLLOUTS % per_step or budget % EVAL_ROLLOUTS:
+        raise ValueError(f"{per_step} rollouts per step do not divide {EVAL_ROLLOUTS}, or the "
+                         f"budget {budget} is not a multiple of {EVAL_ROLLOUTS}")
     config = TrainConfig.model_validate({
-        **TRAIN_PRESET, **METHODS[name],
-        "model": model_dir, "data": train, "eval_data": held_out, "output_dir": str(out),
-        "seed": seed, "max_steps": steps, "eval_every": eval_every,
-        "eval_max_prompts": eval_prompts, "save_every": 0, "samples_per_step": 0,
-        "tensorboard": False, "progress": False, "threads": threads})
+        **values, "model": model_dir, "data": train, "eval_data": held_out,
+        "output_dir": str(out), "seed": seed, "max_steps": budget // per_step,
+        "eval_every": EVAL_ROLLOUTS // per_step, "eval_max_prompts": eval_prompts,
+        "save_every": 0, "samples_per_step": 0, "tensorboard": False, "progress": False,
+        "threads": threads})
+    t = time.perf_counter()
     run_training(config)
-    return [{k: r[k] for k in ("step", "rollouts", "eval_ila", "eval_cla")}
-            for r in read_metrics(out) if r.get("eval")]
+    rows = read_metrics(out)
+    return {"evals": [{k: r[k] for k in ("step", "rollouts", "eval_ila", "eval_cla")}
+                      for r in rows if r.get("eval")],
+            "train": [{k: r.get(k) for k in ("step", "rollouts", "train_ila", "dead_groups",
+                                             "replays", "n_succ", "batch_without_success",
+                                             "rep_token_share", "adv_succ",
+                                             "adv_succ_fresh_only", "adv_rep", "kept_mean")}
+                      for r in rows if not r.get("eval")],
+            "seconds": time.perf_counter() - t}
 
 
-def _median(values: list[float]) -> float:
-    return statistics.median(values) if values else math.nan
-
-
-def plot(results: dict, target: float, path: Path) -> None:
+def plot(results: dict, protocols: Sequence[str], target: float, path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {"hir": "tab:red", "binary": "tab:blue", "cla": "tab:green"}
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for name in METHODS:
-        runs = [results[s][name] for s in results if name in results[s]]
-        for rows in runs:
-            ax.plot([r["rollouts"] for r in rows], [r["eval_ila"] for r in rows],
-                    color=colors[name], alpha=0.25, linewidth=1)
-        if runs:
-            n = min(len(r) for r in runs)
-            xs = [runs[0][i]["rollouts"] for i in range(n)]
-            ys = [_median([r[i]["eval_ila"] for r in runs]) for i in range(n)]
-            ax.plot(xs, ys, color=colors[name], linewidth=2.5, marker="o", markersize=3,
-                    label=f"{name} (median of {len(runs)} seeds)")
-    ax.axhline(target, color="grey", linestyle=":", label=f"target {target:.2f}")
-    ax.set_xlabel("generated rollouts")
-    ax.set_ylabel("held-out ILA (greedy)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
-    ax.set_title("Toy task: rollouts to held-out success")
-    ax.legend(loc="lower right", fontsize=8)
+    colors = {"hir": "tab:red", "hir_paper": "tab:red", "binary": "tab:blue",
+              "cla": "tab:green"}
+    fig, axes = plt.subplots(1, len(protocols), figsize=(6.5 * len(protocols), 4.5), dpi=120,
+                             squeeze=False)
+    for ax, protocol in zip(axes[0], protocols):
+        for name in PROTOCOLS[protocol]:
+            runs = [results[s][name]["evals"] for s in results if name in results[s]]
+            for rows in runs:
+                ax.plot([r["rollouts"] for r in rows], [r["eval_ila"] for r in rows],
+                        color=colors[name], alpha=0.25, linewidth=1)
+            if runs:
+                n = min(len(r) for r in runs)
+                xs = [runs[0][i]["rollouts"] for i in range(n)]
+                ys = [statistics.median([r[i]["eval_ila"] for r in runs]) for i in range(n)]
+                ax.plot(xs, ys, color=colors[name], linewidth=2.5, marker="o", markersize=3,
+                        label=f"{name} (median of {len(runs)} seeds)")
+        ax.axhline(target, color="grey", linestyle=":", label=f"target {target:.2f}")
+        ax.set_xlabel("generated rollouts")
+        ax.set_ylabel("held-out ILA (greedy)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.set_title(f"{K_CONSTRAINTS} constraints/prompt, protocol '{protocol}'")
+        ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
+def _method_table(results: dict, names: Sequence[str], target: float, budget: int,
+                  baselines: dict[str, str], labels: dict[str, str]) -> list[str]:
+    """Markdown rows: per method, ILA along the budget, rollouts to target and ratio vs its
+    baseline, over the seeds that ran it."""
+    marks = [EVAL_ROLLOUTS * i for i in (2, 4)] + [budget]
+    marks = sorted(set(m for m in marks if m <= budget))
+    head = ("| method | what | seeds | " + " | ".join(f"ILA@{m}" for m in marks)
+            + " | mean ILA (evals after 0) | rollouts to target per seed | ratio vs baseline, "
+            "median [90% CI] |")
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for name in names:
+        seeds = [s for s in results if name in results[s]]
+        if not seeds:
+            continue
+        base = baselines.get(name)
+        ilas = [statistics.median([_ila_at(results[s][name]["evals"], m) or 0.0 for s in seeds])
+                for m in marks]
+        mean_ila = statistics.median([statistics.fmean(r["eval_ila"] for r in
+                                                       results[s][name]["evals"][1:])
+                                      for s in seeds])
+        hits = [rollouts_to_target(results[s][name]["evals"], target) for s in seeds]
+        pairs = [ratio_with_bound(h, rollouts_to_target(results[s][base]["evals"], target),
+                                  budget)
+                 for s, h in zip(seeds, hits) if base and base in results[s]]
+        ratio = _fmt_ratio(summarize_ratios(pairs)) if base and base != name else "-"
+        lines.append(f"| {name} | {labels.get(name, '')} | {','.join(map(str, seeds))} | "
+                     + " | ".join(f"{x:.2f}" for x in ilas)
+                     + f" | {mean_ila:.3f} | "
+                     + ", ".join(str(h) if h is not None else f">{budget}" for h in hits)
+                     + f" | {ratio} |")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="3 seeds, shorter runs (<= 25 min)")
+    ap.add_argument("--quick", action="store_true",
+                    help="3 seeds, paper protocol, no ablations (<= 25 min on 2 CPU cores)")
     ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; 3 quick)")
-    ap.add_argument("--steps", type=int, default=None, help="RL steps per run")
-    ap.add_argument("--target", type=float, default=0.5, help="held-out ILA to reach")
-    ap.add_argument("--eval-every", type=int, default=None)
-    ap.add_argument("--eval-prompts", type=int, default=None)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--methods", default=",".join(METHODS),
-                    help="comma-separated subset of " + ", ".join(METHODS) + " (hir and binary "
-                    "are needed for the ratio)")
+    ap.add_argument("--protocols", default=None,
+                    help="comma-separated subset of equal,paper (default both; paper quick)")
+    ap.add_argument("--rollouts", type=int, default=None,
+                    help=f"generated rollouts per run, a multiple of {EVAL_ROLLOUTS} "
+                    "(default 5376 quick = 42 binary steps, 7680 full = 60)")
+    ap.add_argument("--target", type=float, default=0.3, help="held-out ILA to reach")
+    ap.add_argument("--eval-prompts", type=int, default=None,
+                    help="held-out prompts per eval (default 100 quick, 200 full)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--ablations", action="store_true", help="add the ablation table (not in "
+                    "--quick)")
+    ap.add_argument("--ablation-seeds", type=int, default=1,
+                    help="seeds (the first N) the ablations run on")
     ap.add_argument("--out", type=Path, default=Path("runs/sample_efficiency"))
     args = ap.parse_args(argv)
+    if args.quick and args.ablations:
+        ap.error("--ablations is off in --quick")
     n_seeds = args.seeds or (3 if args.quick else 5)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not {"hir", "binary"} <= set(methods):
-        ap.error(f"--methods must include hir and binary and only name {', '.join(METHODS)}")
-    steps = args.steps or (60 if args.quick else 90)
-    eval_every = args.eval_every or 3
+    protocols = [p.strip() for p in (args.protocols or ("paper" if args.quick else
+                                                         "equal,paper")).split(",") if p.strip()]
+    if not protocols or any(p not in PROTOCOLS for p in protocols):
+        ap.error(f"--protocols: a comma-separated subset of {', '.join(PROTOCOLS)}")
+    budget = args.rollouts or (5376 if args.quick else 7680)
+    if budget <= 0 or budget % EVAL_ROLLOUTS:
+        ap.error(f"--rollouts must be a positive multiple of {EVAL_ROLLOUTS}")
     eval_prompts = args.eval_prompts or (100 if args.quick else 200)
+    methods = list(dict.fromkeys(m for p in protocols for m in PROTOCOLS[p]))
 
     import torch
     from transformers.utils import logging as hf_logging
 
-    from hir.toy import default_setup, save_setup
+    from hir.toy import TRAIN_PRESET, ToyConfig, ToyTaskConfig, default_setup, save_setup
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
-
     torch.set_num_threads(args.threads)
+    toy = ToyConfig(task=ToyTaskConfig(min_constraints=K_CONSTRAINTS,
+                                       max_constraints=K_CONSTRAINTS))
+    B = TRAIN_PRESET["prompts_per_step"]
     args.out.mkdir(parents=True, exist_ok=True)
-    results: dict[int, dict[str, list[dict]]] = {}
+    results: dict[int, dict[str, dict]] = {}
+    sparse: dict[int, tuple[float, float]] = {}
     t0 = time.perf_counter()
+    print(f"regime: {K_CONSTRAINTS} constraints/prompt, B={B}, budget {budget} generated "
+          f"rollouts per run, eval every {EVAL_ROLLOUTS} on {eval_prompts} held-out prompts, "
+          f"target ILA {args.target}, protocols {', '.join(protocols)}, {n_seeds} seeds, "
+          f"threads {args.threads}", flush=True)
+
+    def one(seed: int, name: str, overrides: dict, paths) -> None:
+        res = run_method(overrides, *paths, args.out / f"seed{seed}" / name, seed=seed,
+                         budget=budget, eval_prompts=eval_prompts, threads=args.threads)
+        results[seed][name] = res
+        ev = res["evals"]
+        hit = rollouts_to_target(ev, args.target)
+        print(f"seed {seed} {name:18s}: ILA {ev[0]['eval_ila']:.2f} -> {ev[-1]['eval_ila']:.2f}"
+              f", rollouts to {args.target:.2f}: {hit if hit is not None else 'not reached'}"
+              f" ({res['seconds']:.0f}s run, {time.perf_counter() - t0:.0f}s total)", flush=True)
+
     for seed in range(n_seeds):
-        warm = args.out / f"seed{seed}" / "setup"
+        warm = args.out / f"seed{seed}" / f"setup_k{K_CONSTRAINTS}"
         if (warm / "model" / "config.json").exists() and (warm / "eval.jsonl").exists():
-            # a warm-up saved by an earlier (interrupted) run of this benchmark: same seed, same
-            # defaults, so the same setup; reusing it saves the longest part of a seed
-            model_dir, train, held_out = (str(warm / "model"), str(warm / "train.jsonl"),
-                                          str(warm / "eval.jsonl"))
+            # saved by an earlier run of this benchmark: same seed and defaults, same setup
+            paths = (str(warm / "model"), str(warm / "train.jsonl"), str(warm / "eval.jsonl"))
             print(f"seed {seed}: reusing the warm-up saved in {warm}", flush=True)
         else:
-            model_dir, train, held_out = save_setup(default_setup(seed=seed), warm)
+            paths = save_setup(default_setup(seed=seed, toy=toy), warm)
             print(f"seed {seed}: warm-up done ({time.perf_counter() - t0:.0f}s)", flush=True)
         results[seed] = {}
         for name in methods:
-            rows = run_method(name, model_dir, train, held_out, args.out / f"seed{seed}" / name,
-                              seed=seed, steps=steps, eval_every=eval_every,
-                              eval_prompts=eval_prompts, threads=args.threads)
-            results[seed][name] = rows
-            hit = rollouts_to_target(rows, args.target)
-            print(f"seed {seed} {name:6s}: ILA {rows[0]['eval_ila']:.2f} -> {rows[-1]['eval_ila']:.2f}"
-                  f", rollouts to {args.target:.2f}: {hit if hit is not None else 'not reached'}"
-                  f" ({time.perf_counter() - t0:.0f}s)", flush=True)
+            one(seed, name, METHODS[name], paths)
+        sparse[seed] = sparsity(results[seed]["binary"]["train"], B)
+        print(f"seed {seed}: binary RL, groups with no success in steps 1-{SPARSE_STEPS}: "
+              f"{sparse[seed][0]:.0%}; steps whose whole batch had no success: "
+              f"{sparse[seed][1]:.0%}", flush=True)
+        if args.ablations and seed < args.ablation_seeds:
+            for name, (overrides, _, _) in ABLATIONS.items():
+                one(seed, name, overrides, paths)
 
-    budget = max(r["rollouts"] for s in results.values() for rows in s.values() for r in rows)
-    ratios, bounds = [], set()
-    summary = {}
-    for name in methods:
-        hits = [rollouts_to_target(results[s][name], args.target) for s in results]
-        summary[name] = {"rollouts_to_target": hits,
-                         "final_ila": [results[s][name][-1]["eval_ila"] for s in results],
-                         "initial_ila": [results[s][name][0]["eval_ila"] for s in results]}
-    for s in results:
-        h = rollouts_to_target(results[s]["hir"], args.target)
-        b = rollouts_to_target(results[s]["binary"], args.target)
-        if h is None and b is None:
-            continue  # neither reached the target: no information about the ratio
-        if h is None:
-            bounds.add(">=")
-        if b is None:
-            bounds.add("<=")
-        ratios.append((h if h is not None else budget) / (b if b is not None else budget))
-    ratio = _median(ratios)
-
-    print()
-    print(f"{'method':8s} {'initial ILA':>12s} {'final ILA':>10s} {'rollouts to target':>20s}")
-    for name, row in summary.items():
-        hits = ", ".join(str(h) if h is not None else "-" for h in row["rollouts_to_target"])
-        print(f"{name:8s} {_median(row['initial_ila']):12.2f} {_median(row['final_ila']):10.2f} "
-              f"{hits:>20s}")
+    # -- report ---------------------------------------------------------------------------------
+    lines = [f"# Sample efficiency, {K_CONSTRAINTS} constraints per prompt", "",
+             f"Budget {budget} generated rollouts per run; held-out greedy ILA on {eval_prompts} "
+             f"prompts every {EVAL_ROLLOUTS}; target {args.target}; seeds 0-{n_seeds - 1}; "
+             f"a run that misses the target counts as {budget} (its ratio is then a bound).", "",
+             "| seed | binary: groups without success, steps 1-5 | binary: steps without any "
+             "success |", "|---|---|---|"]
+    for s, (dead, empty) in sparse.items():
+        lines.append(f"| {s} | {dead:.0%} | {empty:.0%} |")
+    dead_ok = all(d >= MIN_DEAD_FRACTION for d, _ in sparse.values())
+    lines += ["", "Sparse regime (>= 70% dead groups in binary RL's first 5 steps on every seed): "
+              + ("yes" if dead_ok else "NO"), ""]
+    summaries = {}
+    for protocol in protocols:
+        hir_name = HIR_OF[protocol]
+        pairs = [ratio_with_bound(rollouts_to_target(results[s][hir_name]["evals"], args.target),
+                                  rollouts_to_target(results[s]["binary"]["evals"], args.target),
+                                  budget) for s in results]
+        summaries[protocol] = summarize_ratios(pairs)
+        lines += [f"## Protocol `{protocol}`", ""]
+        lines += _method_table(results, PROTOCOLS[protocol], args.target, budget,
+                               {"cla": "binary", hir_name: "binary"},
+                               {"binary": "m=8", "cla": "m=8, CLA reward",
+                                "hir": "m=8 + replays (k=2, global)",
+                                "hir_paper": "m=6 + replays (k=2, global)"})
+        per_seed = ", ".join(f"{b if b != '=' else ''}{r:.2f}" if r is not None else "n/a"
+                             for r, b in pairs)
+        lines += ["", f"HiR/binary rollouts-to-target per seed: {per_seed}; median "
+                  f"{_fmt_ratio(summaries[protocol])}", ""]
+    if args.ablations:
+        names = [n for n in ["hir", *ABLATIONS] if any(n in results[s] for s in results)]
+        seeds_ab = [s for s in results if "hir_fresh_w025" in results[s]]
+        abl = {s: results[s] for s in seeds_ab}
+        lines += ["## Ablations (protocol `equal`)", ""]
+        lines += _method_table(abl, ["binary", *names], args.target, budget,
+                               {n: ABLATIONS[n][2] if n in ABLATIONS else "binary"
+                                for n in names},
+                               {"binary": "baseline", "hir": "HiR as the paper (score, global, "
+                                "recompute, reinforce++, joint)",
+                                **{n: v[1] for n, v in ABLATIONS.items()}})
+        lines.append("")
+    table = "\n".join(lines)
+    (args.out / "table.md").write_text(table + "\n", encoding="utf-8")
     png = args.out / "sample_efficiency.png"
-    plot(results, args.target, png)
+    plot(results, protocols, args.target, png)
     (args.out / "results.json").write_text(json.dumps({
-        "target": args.target, "steps": steps, "seeds": n_seeds, "budget_rollouts": budget,
-        "summary": summary, "curves": results, "rollout_ratio": ratio,
-        "ratio_bound": "".join(sorted(bounds)) or None,
-        "seconds": time.perf_counter() - t0}, indent=1))
-    print(f"curves: {png}   ({time.perf_counter() - t0:.0f}s)")
-    if bounds:
-        print(f"note: some runs never reached the target and count as the budget, so the ratio "
-              f"is a bound ({' and '.join(sorted(bounds))})")
-    print(f"rollout_ratio={ratio:.3f}" if ratios else "rollout_ratio=nan")
+        "k_constraints": K_CONSTRAINTS, "target": args.target, "budget_rollouts": budget,
+        "seeds": n_seeds, "protocols": protocols, "eval_prompts": eval_prompts,
+        "sparsity": {s: {"dead_groups_first5": d, "steps_without_success": e}
+                     for s, (d, e) in sparse.items()},
+        "ratios": summaries, "runs": results, "seconds": time.perf_counter() - t0}, indent=1))
+    print()
+    print(table)
+    print(f"curves: {png}   table: {args.out / 'table.md'}   "
+          f"({time.perf_counter() - t0:.0f}s)")
+    if not dead_ok:
+        print(f"WARNING: fewer than {MIN_DEAD_FRACTION:.0%} of binary RL's groups had no success "
+              f"in its first {SPARSE_STEPS} steps on some seed: not the headline regime")
+    if any(s["bounds"] for s in summaries.values()):
+        print("note: some runs never reached the target and count as the budget, so a ratio "
+              "marked '>=' or '<=' is a bound")
+    if "equal" in summaries and "paper" in summaries:
+        print(f"rollout_ratio_equal={summaries['equal']['median']:.3f}")
+    main_ratio = summaries["paper" if "paper" in summaries else protocols[0]]["median"]
+    print(f"rollout_ratio={main_ratio:.3f}")
     return 0
 
 

@@ -1,0 +1,76 @@
+"""The pure parts of benchmarks/sample_efficiency.py: rollouts to target, ratios with bounds,
+the seeded bootstrap interval, the sparsity measure."""
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "sample_efficiency.py"
+_spec = importlib.util.spec_from_file_location("sample_efficiency", _PATH)
+se = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(se)
+
+
+def _evals(*ilas, every=768):
+    return [{"step": i, "rollouts": i * every, "eval_ila": x} for i, x in enumerate(ilas)]
+
+
+def test_rollouts_to_target_is_the_first_eval_reaching_it():
+    rows = _evals(0.0, 0.1, 0.3, 0.2, 0.5)
+    assert se.rollouts_to_target(rows, 0.3) == 2 * 768
+    assert se.rollouts_to_target(rows, 0.05) == 768
+    assert se.rollouts_to_target(rows, 0.0) == 0
+    assert se.rollouts_to_target(rows, 0.6) is None
+    assert se.rollouts_to_target([], 0.1) is None
+
+
+def test_ratio_with_bounds():
+    assert se.ratio_with_bound(1536, 768, 5376) == (2.0, "=")
+    assert se.ratio_with_bound(None, 768, 5376) == (7.0, ">=")   # HiR missed: at least
+    assert se.ratio_with_bound(768, None, 5376) == (768 / 5376, "<=")  # binary missed: at most
+    assert se.ratio_with_bound(None, None, 5376) == (None, None)
+
+
+def test_bootstrap_interval_is_deterministic_and_brackets_the_median():
+    values = [0.8, 1.0, 1.2, 1.5, 2.0]
+    a = se.bootstrap_interval(values, seed=1)
+    assert a == se.bootstrap_interval(values, seed=1)
+    assert a[0] <= 1.2 <= a[1]
+    assert min(values) <= a[0] and a[1] <= max(values)
+    assert se.bootstrap_interval([1.3], seed=0) == (1.3, 1.3)
+    assert all(math.isnan(x) for x in se.bootstrap_interval([]))
+    # a narrower level gives a narrower (or equal) interval
+    b = se.bootstrap_interval(values, level=0.5, seed=1)
+    assert a[0] <= b[0] and b[1] <= a[1]
+
+
+def test_summarize_ratios_marks_bounds_and_skips_uninformative_seeds():
+    pairs = [(1.5, "="), (7.0, ">="), (None, None), (1.0, "=")]
+    s = se.summarize_ratios(pairs, seed=0)
+    assert s["n"] == 3 and s["median"] == 1.5 and s["bounds"] == [">="]
+    assert s["per_seed"] == [1.5, 7.0, None, 1.0]
+    assert s["ci90"][0] <= 1.5 <= s["ci90"][1]
+    empty = se.summarize_ratios([(None, None)])
+    assert empty["n"] == 0 and math.isnan(empty["median"])
+
+
+def test_sparsity_of_a_run_without_replays():
+    rows = [{"step": s, "dead_groups": d, "train_ila": ila}
+            for s, d, ila in [(1, 16, 0.0), (2, 14, 0.02), (3, 12, 0.05), (4, 16, 0.0),
+                              (5, 12, 0.03), (6, 2, 0.4)]]
+    dead, empty = se.sparsity(rows, 16)
+    assert dead == pytest.approx((16 + 14 + 12 + 16 + 12) / 80)
+    assert empty == pytest.approx(2 / 6)
+
+
+def test_protocol_budgets_divide_the_eval_interval():
+    from hir.toy import TRAIN_PRESET
+
+    for name, overrides in se.METHODS.items():
+        per_step = TRAIN_PRESET["prompts_per_step"] * {**TRAIN_PRESET, **overrides}[
+            "responses_per_prompt"]
+        assert se.EVAL_ROLLOUTS % per_step == 0, name
+    assert se.METHODS["hir_paper"]["responses_per_prompt"] == 6
+    assert se.METHODS["hir_paper"]["replay_k"] == 2
