@@ -29,6 +29,10 @@ protocol's median ratio (the ``equal`` protocol's is printed above it as ``rollo
 budget, recomputed vs copied replay log-probs, reinforce++ vs grpo (against binary grpo), and
 joint vs fresh advantages with replay weight 0.25 (``hir.train.advantages.with_replays``).
 
+Rerunning into the same ``--out`` reuses each seed's saved warm-up and every finished run whose
+saved config is exactly the one it would run (so an interrupted benchmark, or one rerun with
+more seeds or ``--ablations``, only runs what is missing).
+
     python benchmarks/sample_efficiency.py --quick --threads 1   # 3 seeds, paper protocol, <= 25 min
     python benchmarks/sample_efficiency.py --ablations           # 5 seeds, both protocols
 """
@@ -194,7 +198,13 @@ def run_method(overrides: dict, model_dir: str, train: str, held_out: str, out: 
         "save_every": 0, "samples_per_step": 0, "tensorboard": False, "progress": False,
         "threads": threads})
     t = time.perf_counter()
-    run_training(config)
+    saved = out / "config.json"
+    evals = [r for r in read_metrics(out) if r.get("eval")] \
+        if saved.exists() and (out / "metrics.jsonl").exists() else []
+    reused = bool(evals and evals[-1]["rollouts"] == budget and
+                  json.loads(saved.read_text(encoding="utf-8")) == config.model_dump(mode="json"))
+    if not reused:  # else a finished run of this exact config (an interrupted benchmark's)
+        run_training(config)
     rows = read_metrics(out)
     return {"evals": [{k: r[k] for k in ("step", "rollouts", "eval_ila", "eval_cla")}
                       for r in rows if r.get("eval")],
@@ -203,7 +213,7 @@ def run_method(overrides: dict, model_dir: str, train: str, held_out: str, out: 
                                              "rep_token_share", "adv_succ",
                                              "adv_succ_fresh_only", "adv_rep", "kept_mean")}
                       for r in rows if not r.get("eval")],
-            "seconds": time.perf_counter() - t}
+            "seconds": time.perf_counter() - t, "reused": reused}
 
 
 def plot(results: dict, protocols: Sequence[str], target: float, path: Path) -> None:
@@ -331,9 +341,10 @@ def main(argv: list[str] | None = None) -> int:
         results[seed][name] = res
         ev = res["evals"]
         hit = rollouts_to_target(ev, args.target)
+        took = "reused" if res["reused"] else f"{res['seconds']:.0f}s run"
         print(f"seed {seed} {name:18s}: ILA {ev[0]['eval_ila']:.2f} -> {ev[-1]['eval_ila']:.2f}"
               f", rollouts to {args.target:.2f}: {hit if hit is not None else 'not reached'}"
-              f" ({res['seconds']:.0f}s run, {time.perf_counter() - t0:.0f}s total)", flush=True)
+              f" ({took}, {time.perf_counter() - t0:.0f}s total)", flush=True)
 
     for seed in range(n_seeds):
         warm = args.out / f"seed{seed}" / f"setup_k{K_CONSTRAINTS}"
