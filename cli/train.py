@@ -42,6 +42,12 @@ def train(
     replay_logprobs: Optional[str] = typer.Option(None, help="recompute (under the hindsight "
                                                   "prompt) | copy (from the original prompt)."),
     advantage: Optional[str] = typer.Option(None, help="reinforce++ | grpo."),
+    replay_adv: Optional[str] = typer.Option(None, help="joint (replays share the advantage "
+                                             "statistics, the paper) | fresh (beyond the paper: "
+                                             "fresh rollouts get binary RL's advantages)."),
+    replay_weight: Optional[float] = typer.Option(None, help="Multiplier of replay advantages."),
+    replay_select: Optional[str] = typer.Option(None, help="score (entropy + lambda * CLA, the "
+                                                "paper) | random | cla (ablations)."),
     prompts_per_step: Optional[int] = typer.Option(None, "--prompts-per-step", "-B",
                                                    help="B: prompts per step (all processes)."),
     responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m",
