@@ -1,7 +1,7 @@
 """``hir check``: score responses against their constraints, strict and loose, IFEval style.
 
-Thin: parsing, scoring and the summary live in ``hir.checking`` and ``hir.jsonl``; this module
-wires files, options, the progress bar and the rich summary table.
+Thin: rows are parsed by ``hir.rows``, scored and summarised by ``hir.checking``; this module wires
+files, options, the progress bar, the rejects report and the rich summary table.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hir import jsonl
 
 from .choices import SemanticsChoice
 from .progress import (RejectReport, console, error_line, exit_on_closed_pipe, progress_bar,
-                       rejects_path)
+                       refuse_to_overwrite, rejects_path)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -67,7 +67,8 @@ def check(
     A row that cannot be scored (malformed JSON, unknown constraint id, invalid kwargs, missing
     response, mismatched lengths, a checker that cannot run) gets an output row with an
     **error** and a **field** (the path at fault, as the row spells it), a message on stderr
-    naming file, line and field, and a record in the rejects file; the other rows are still
+    naming file, line and field, and a record in the rejects file (when OUT is a file, or with
+    --rejects); the other rows are still
     scored. **Exit status**: 0 all rows scored; 1 some row rejected (the output is complete);
     2 aborted (usage error, unreadable input, internal error: the output is incomplete).
     """
@@ -81,12 +82,7 @@ def check(
         error_line("error: IN and RESPONSES cannot both be stdin")
         raise typer.Exit(2)
     rejects = rejects if rejects is not None else rejects_path(output)
-    for name, written in (("OUT", output), ("the rejects file", rejects)):
-        if written not in (None, jsonl.STDIN) and Path(written).exists() and any(
-                path not in (None, jsonl.STDIN) and Path(path).resolve() == Path(written).resolve()
-                for path in (input, responses)):
-            error_line(f"error: {name} {written} is also an input file (it would be overwritten)")
-            raise typer.Exit(2)
+    refuse_to_overwrite((input, responses), (("OUT", output), ("the rejects file", rejects)))
     n_workers = workers or os.cpu_count() or 1
     to_stdout = output is None or output == jsonl.STDIN
     reporter = RejectReport(rejects)
@@ -106,6 +102,7 @@ def check(
     try:
         out = jsonl.open_output(output)
     except OSError as exc:
+        reporter.close()
         error_line(f"error: cannot write {output}: {exc.strerror or exc}")
         raise typer.Exit(2)
     try:
@@ -117,18 +114,17 @@ def check(
                     reporter.add(result.reject)
                 advance()
         out.flush()
+        if response_index is not None:  # responses no prompt row asked for
+            unused = response_index.unused()
+            for rejected in unused:
+                reporter.add(rejected)
+            summary.responses_rejected = len(response_index.rejected) + len(unused)
     except BrokenPipeError:
         exit_on_closed_pipe()
     finally:
         if out is not sys.stdout:
             out.close()
-
-    if response_index is not None:
-        unused = response_index.unused()
-        for rejected in unused:
-            reporter.add(rejected)
-        summary.responses_rejected = len(response_index.rejected) + len(unused)
-    reporter.close()
+        reporter.close()
     if json_summary or not quiet:
         destination = console(stderr=to_stdout)
         if json_summary:

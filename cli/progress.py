@@ -76,6 +76,27 @@ def rejects_path(output: str | None) -> str | None:
     return (name[:-len(".jsonl")] if name.endswith(".jsonl") else name) + ".rejects.jsonl"
 
 
+def refuse_to_overwrite(inputs: tuple[str | None, ...], outputs: tuple[tuple[str, str | None], ...]
+                        ) -> None:
+    """Exit 2 before anything is opened when an output (OUT, the rejects file) is an input file
+    or another output: writing it would destroy what is being read or written."""
+    def same(a: str | None, b: str | None) -> bool:
+        if a in (None, jsonl.STDIN) or b in (None, jsonl.STDIN):
+            return False
+        return Path(a).resolve() == Path(b).resolve()
+
+    for i, (name, written) in enumerate(outputs):
+        for path in inputs:
+            if same(path, written):
+                error_line(f"error: {name} {written} is also an input file (it would be "
+                           "overwritten)")
+                raise typer.Exit(2)
+        for other, written_too in outputs[:i]:
+            if same(written, written_too):
+                error_line(f"error: {name} and {other} are the same file: {written}")
+                raise typer.Exit(2)
+
+
 class RejectReport:
     """Every rejected row of a command: a plain ``error:`` line on stderr and, when ``path`` is
     given, a ``Reject.to_json()`` record in that JSONL file (created at the first reject; a stale
@@ -87,6 +108,7 @@ class RejectReport:
     def __init__(self, path: str | None) -> None:
         self.path = path
         self.count = 0
+        self._closed = False
         self._file: IO[str] | None = None
         if path is not None and path != jsonl.STDIN and Path(path).exists():
             Path(path).unlink()
@@ -101,6 +123,11 @@ class RejectReport:
             jsonl.write_line(self._file, reject.to_json())
 
     def close(self) -> None:
+        """Close the file and say how many rejects were not printed (once; later calls do
+        nothing, so a command can close it in ``finally`` too)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._file is not None and self._file is not sys.stdout:
             self._file.close()
         if self.path is not None and self.count > MAX_ERROR_MESSAGES:

@@ -18,7 +18,7 @@ from hir.knobs import RelabelConfig
 
 from .choices import ModeChoice, SemanticsChoice
 from .progress import (RejectReport, console, error_line, exit_on_closed_pipe, progress_bar,
-                       rejects_path)
+                       refuse_to_overwrite, rejects_path)
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -100,6 +100,7 @@ def relabel(
         raise typer.Exit(2)
     to_stdout = output is None or output == jsonl.STDIN
     rejects = rejects if rejects is not None else rejects_path(output)
+    refuse_to_overwrite((input,), (("OUT", output), ("the rejects file", rejects)))
     config = RelabelConfig(k=k, budget=budget.value, lambda0=lambda0, eta=eta, mode=mode.value,
                            semantics=semantics.value)
     summary = Summary()
