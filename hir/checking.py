@@ -21,7 +21,7 @@ import signal
 import threading
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping
 
 from constraints.base import SEMANTICS, Semantics
 from constraints.engine import score

@@ -42,7 +42,7 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping
 
 from pydantic import ValidationError
 
@@ -173,7 +173,7 @@ class Row:
         return Instruction.model_construct(task=self.task, constraints=specs,
                                            template=self.template, context=None)
 
-    @property
+    @cached_property
     def prompt(self) -> str | None:
         """The prompt the model sees: the row's own, else the rendered instruction (None for an
         IFEval row with neither prompt nor task)."""
@@ -277,9 +277,18 @@ def _numbers(value: Any, name: str) -> list[float]:
     if not isinstance(value, list) or not all(
             isinstance(x, (int, float)) and not isinstance(x, bool) for x in value):
         raise RowError("must be a list of numbers", name)
-    if not all(math.isfinite(x) for x in value):
+    numbers = [_finite(x, name) for x in value]
+    return numbers
+
+
+def _finite(x: int | float, name: str) -> float:
+    try:
+        value = float(x)  # an integer of 400 digits does not fit
+    except OverflowError:
+        raise RowError("holds a number too large for a float", name) from None
+    if not math.isfinite(value):
         raise RowError("must hold finite numbers", name)
-    return [float(x) for x in value]
+    return value
 
 
 def _one_entropy(value: Any, name: str, *, logprobs: bool = False) -> float | None:
@@ -287,9 +296,7 @@ def _one_entropy(value: Any, name: str, *, logprobs: bool = False) -> float | No
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):
-            raise RowError("must be finite", name)
-        return float(value)
+        return _finite(value, name)
     tokens = _numbers(value, name)
     try:
         return mean_entropy(logprobs=tokens) if logprobs else mean_entropy(token_entropies=tokens)
@@ -388,13 +395,16 @@ def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[dict[str, Any],
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
             raise RowError(f"is a string but not JSON: {msg}", name) from None
     if isinstance(value, Mapping) and "instruction_id_list" in value:
-        task = value.get("task", value.get("prompt"))
-        if task is not None and not isinstance(task, str):
-            raise RowError(f"must be a string, got {_type_name(task)}",
-                           f"{name}.{'task' if 'task' in value else 'prompt'}")
-        has_task = task is not None
-        return (_ifeval(value, task=task if has_task else prompt, prefix=f"{name}."),
-                has_task, _ifeval_names(f"{name}."))
+        for field_name in ("task", "prompt"):
+            given = value.get(field_name)
+            if given is not None and not isinstance(given, str):
+                raise RowError(f"must be a string, got {_type_name(given)}",
+                               f"{name}.{field_name}")
+        # only a ``task`` is a task: a prompt still holds the constraint sentences
+        task = value.get("task")
+        stand_in = value.get("prompt") if value.get("prompt") is not None else prompt
+        return (_ifeval(value, task=task if task is not None else stand_in, prefix=f"{name}."),
+                task is not None, _ifeval_names(f"{name}."))
     if isinstance(value, Mapping):
         return _of(_hir(value, name)), True, _hir_names(f"{name}.constraints")
     if isinstance(value, list):
@@ -466,8 +476,13 @@ def _group_key(row: Mapping[str, Any]) -> str | None:
 # Parsing one row
 
 
-def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0) -> Row:
-    """Parse one JSON object in any form; ``RowError`` names the field at fault."""
+def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0,
+          dump: bool = False) -> Row:
+    """Parse one JSON object in any form; ``RowError`` names the field at fault.
+
+    ``dump``: also read what only a rollout dump uses (entropies, ``step``, the group key);
+    ``hir check`` and ``hir train`` neither read nor reject a row over them.
+    """
     verl = "output" in value and "response" not in value and "responses" not in value
     prompt_field = "input" if verl and "prompt" not in value else "prompt"
     prompt = _string(value, prompt_field, optional=True)
@@ -485,21 +500,23 @@ def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0) ->
     else:
         responses = ()
     return Row(**spec, responses=responses, given_prompt=prompt,
-               has_task=has_task, key=row_key(value), group=_group_key(value), multi=multi,
-               entropies=_entropies(value, len(responses), multi) if responses else None,
-               step=_step(value), names=names, source=source, lines=(line,) if line else ())
+               has_task=has_task, key=row_key(value), multi=multi, names=names, source=source,
+               lines=(line,) if line else (),
+               **({"group": _group_key(value), "step": _step(value),
+                   "entropies": _entropies(value, len(responses), multi) if responses else None}
+                  if dump else {}))
 
 
-def parse_line(line: Line, *, need: str | None = None) -> Row | Reject:
+def parse_line(line: Line, *, need: str | None = None, dump: bool = False) -> Row | Reject:
     """A decoded line as a ``Row``, or its ``Reject``.
 
     ``need``: ``"responses"`` (``hir check``, ``hir relabel``: at least one response),
-    ``"prompt"`` (``hir train``: something to show the model), or None.
+    ``"prompt"`` (``hir train``: something to show the model), or None. ``dump``: see ``parse``.
     """
     if not line.ok:
         return reject_of(line)
     try:
-        row = parse(line.value or {}, source=line.source, line=line.number)
+        row = parse(line.value or {}, source=line.source, line=line.number, dump=dump)
         if need == "responses" and not row.responses:
             raise RowError("missing: give 'response' or 'responses'", "response")
         if need == "prompt" and not row.has_task and not (row.given_prompt or "").strip():
@@ -510,11 +527,11 @@ def parse_line(line: Line, *, need: str | None = None) -> Row | Reject:
 
 
 def parse_rows(rows: Iterable[Line | Mapping[str, Any]], *, source: str = "<rows>",
-               need: str | None = None) -> Iterator[Row | Reject]:
+               need: str | None = None, dump: bool = False) -> Iterator[Row | Reject]:
     """``parse_line`` over ``jsonl.Line`` objects or plain dicts (numbered from 1)."""
     for number, item in enumerate(rows, start=1):
         line = item if isinstance(item, Line) else Line(source, number, value=dict(item))
-        yield parse_line(line, need=need)
+        yield parse_line(line, need=need, dump=dump)
 
 
 def load(path: str | Path, *, need: str | None = "prompt") -> tuple[list[Row], list[Reject]]:
@@ -547,7 +564,9 @@ class _Pending:
 def _dump_key(row: Row) -> tuple:
     if row.group is not None:
         return ("id", row.group, row.step)
-    return ("prompt", row.given_prompt, row.instruction.model_dump_json(), row.step)
+    # ensure_ascii: an instruction may hold a lone surrogate, which pydantic's JSON cannot encode
+    return ("prompt", row.given_prompt,
+            json.dumps(row.instruction.model_dump(), ensure_ascii=True, sort_keys=True), row.step)
 
 
 def groups(lines: Iterable[Line]) -> Iterator[Row | Reject]:
@@ -559,7 +578,7 @@ def groups(lines: Iterable[Line]) -> Iterator[Row | Reject]:
     """
     pending: _Pending | None = None
     for line in lines:
-        item = parse_line(line, need="responses")
+        item = parse_line(line, need="responses", dump=True)
         if isinstance(item, Row) and item.given_prompt is None and not item.has_task:
             item = reject_of(line, RowError("no task: give 'task' or 'prompt'", "prompt"))
         if isinstance(item, Reject) or item.multi:

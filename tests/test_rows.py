@@ -20,13 +20,13 @@ WORDS = {"id": "length_constraints:number_words",
 HIR = {"task": "Write a haiku about snow.", "constraints": [NO_COMMA, WORDS]}
 
 
-def parsed(*values, need=None):
+def parsed(*values, need=None, dump=True):
     data = [(json.dumps(v) + "\n").encode() for v in values]
-    return list(rows.parse_rows(iter_lines(data, "in.jsonl"), need=need))
+    return list(rows.parse_rows(iter_lines(data, "in.jsonl"), need=need, dump=dump))
 
 
-def one(value, need=None):
-    (item,) = parsed(value, need=need)
+def one(value, need=None, dump=True):
+    (item,) = parsed(value, need=need, dump=dump)
     return item
 
 
@@ -191,3 +191,33 @@ def test_check_relabel_and_train_report_one_bad_row_alike(tmp_path):
     assert len({r[-1]["error"] for r in records}) == 1  # one message, not three
     for result in (check, relabel, train):
         assert f"{data}:2: key 'z': field '{FIELD}': " in result.stderr
+
+
+def test_check_reads_no_dump_fields():
+    """`hir check` neither reads nor rejects a row over what only a dump uses."""
+    row = one({"key": 1, "instruction_id_list": ["punctuation:no_comma"], "response": "a",
+               "step": -1, "entropy": [1.0], "logprobs": [1]}, dump=False)
+    assert isinstance(row, rows.Row) and row.step is None and row.entropies is None
+
+
+def test_numbers_too_large_for_a_float_are_a_reject():
+    item = one({"instruction": HIR, "response": "a", "entropy": 10 ** 400})
+    assert isinstance(item, rows.Reject) and item.field == "entropy"
+    item = one({"instruction": HIR, "responses": ["a"], "logprobs": [[-(10 ** 400)]]})
+    assert isinstance(item, rows.Reject) and item.field == "logprobs[0]"
+
+
+def test_a_spec_with_only_a_prompt_has_no_task():
+    row = one({"input": "p", "output": "x", "ground_truth": {
+        "instruction_id_list": ["punctuation:no_comma"], "prompt": "Write. No commas."}})
+    assert not row.replayable and row.instruction.task == "Write. No commas."
+    row = one({"input": "p", "output": "x", "ground_truth": {
+        "instruction_id_list": ["punctuation:no_comma"], "task": "Write."}})
+    assert row.replayable and row.instruction.task == "Write."
+
+
+def test_a_lone_surrogate_in_a_verl_dump_groups_like_any_text():
+    raw = [json.dumps({"input": "p\ud800", "output": o, "gts": [NO_COMMA]}).encode() + b"\n"
+           for o in ("a", "b")]
+    (group,) = rows.groups(iter_lines(raw, "dump.jsonl"))
+    assert group.responses == ("a", "b")
