@@ -54,7 +54,7 @@ class TrainConfig(BaseModel):
         "recompute", description="old-policy log-probs of a replay: recomputed under the "
         "hindsight prompt, or copied from the original prompt (the authors' choice)")
     lambda0: float = Field(2.0, description="selection score F = entropy + lambda_s * CLA, "
-                           "lambda_s = lambda0 * (1 + eta) ** step (hir.select.lambda_at)")
+                           "lambda_s = lambda0 * (1 + eta) ** step (hir.knobs.lambda_at)")
     eta: float = Field(0.05, ge=0.0)
     replay_k: int = Field(2, ge=0, description="replays per prompt group (budget 'group') or "
                           "k * groups over the batch (budget 'global')")

@@ -7,7 +7,9 @@ Rows are parsed by ``hir.rows``, the same parser ``hir check`` and ``hir relabel
   is rendered from its parts, so a hindsight rewrite renders as naturally as the original.
 * IFEval form (``{"prompt", "instruction_id_list", "kwargs"}``): the constraint sentences are
   written inside the prompt and cannot be removed from it, so these rows are trained on as fresh
-  rollouts only (never replayed) and are fine as held-out data.
+  rollouts only (never replayed) and are fine as held-out data. With a ``task`` (the prompt
+  without its constraint sentences) such a row is replayable: its replays are rendered from the
+  task and the kept constraints' sentences (``describe()``).
 
 A row that cannot be used (bad JSON, missing field, unknown constraint id, invalid parameters) is a
 ``hir.rows.Reject`` naming file, line and field, and the other rows are kept.

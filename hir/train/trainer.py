@@ -93,8 +93,8 @@ def _load_pretrained(path: str, device: torch.device, *, run_dir: bool = False):
     return model.to(device), tokenizer
 
 
-def _read_items(path: Path) -> list[Row]:
-    items, rejects = datalib.load(path)
+def _read_items(path: Path, semantics: str) -> list[Row]:
+    items, rejects = datalib.load(path, semantics)
     if rejects:
         raise SetupError(f"{path}: {len(rejects)} unreadable rows, first: "
                          f"{rejects[0].message()}")
@@ -192,8 +192,8 @@ class Trainer:
         if latest is not None:
             self.model, self.tokenizer = _load_pretrained(str(latest / "model"), self.device,
                                                           run_dir=True)
-            self.train_items = _read_items(self.run_dir / "train_data.jsonl")
-            self.eval_items = _read_items(self.run_dir / "eval_data.jsonl")
+            self.train_items = _read_items(self.run_dir / "train_data.jsonl", config.semantics)
+            self.eval_items = _read_items(self.run_dir / "eval_data.jsonl", config.semantics)
             self.state = ckpt.load_state(latest)
         else:
             _seed(config.seed)  # setups that draw randomly (toy SFT) see the same stream
@@ -315,7 +315,7 @@ class Trainer:
         c = self.config
         for it, group in zip(items, groups):
             # built once per group; prompt-reading checkers see the prompt the model saw
-            checkers = it.instruction.checkers(c.semantics, prompt=it.prompt)
+            checkers = it.checkers(c.semantics)
             for e in group:
                 verify(e, mode=c.mode, semantics=c.semantics, reward=c.reward, checkers=checkers)
 
