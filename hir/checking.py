@@ -174,7 +174,7 @@ def score_line(line: Line, *, semantics: Semantics = "reference",
         samples = score_row(row, semantics=semantics, strip=strip_thinking)
     except RowError as exc:
         return RowResult(line.number, row.key, ids,
-                         reject=Reject(line.source, line.number, exc.message, exc.field, row.key))
+                         reject=row.rejects(exc)[0])
     return RowResult(line.number, row.key, ids, samples, row.multi)
 
 

@@ -292,8 +292,7 @@ def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfi
             continue
         group: Row = item
         if isinstance(result, RowError):
-            rejects = [Reject(group.source, n, result.message, result.field, group.key)
-                       for n in (group.lines or (0,))]
+            rejects = group.rejects(result)
             summary.rejected_rows += len(rejects)
             yield Event(rejects=rejects, consumed=len(rejects))
             continue

@@ -197,6 +197,11 @@ class Row:
             message = f"{exc.constraint_id!r}: {message}"  # which checker the parameter is of
         return RowError(message, self.names.of(exc))
 
+    def rejects(self, exc: RowError) -> list[Reject]:
+        """The row rejected for ``exc``: one record per input line it came from."""
+        return [Reject(self.source, n, exc.message, exc.field, self.key)
+                for n in (self.lines or (0,))]
+
     def checkers(self, semantics: Semantics = "reference") -> list[Checker]:
         """The row's checkers, index-aligned; prompt-reading ones see ``prompt``.
 

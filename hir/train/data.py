@@ -39,7 +39,7 @@ def load(path: str | Path, semantics: Semantics = "corrected") -> tuple[list[Row
             row.checkers(semantics)
             _encodable(row)
         except RowError as exc:
-            rejects.append(Reject(row.source, row.lines[0], exc.message, exc.field, row.key))
+            rejects += row.rejects(exc)
             continue
         usable.append(replace(row, key=row.where if row.key is None else str(row.key)))
     rejects.sort(key=lambda r: r.line)

@@ -518,8 +518,8 @@ class Trainer:
                 self.save()
         if self.eval_items and evaluated_at != self.state.step:
             _, after = self.eval_row()
-        if ckpt.latest(self.run_dir) is None or \
-                ckpt.load_state(ckpt.latest(self.run_dir)).step != self.state.step:
+        last = ckpt.latest(self.run_dir)
+        if last is None or ckpt.load_state(last).step != self.state.step:
             self.save()
         self.log.close()
         return TrainResult(self.run_dir, before, after, self.rejects, self.state.step)
