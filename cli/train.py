@@ -52,7 +52,16 @@ def train(
                                                    help="B: prompts per step (all processes)."),
     responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m",
                                                        help="m: responses sampled per prompt."),
-    lr: Optional[float] = typer.Option(None, help="AdamW learning rate."),
+    lr: Optional[float] = typer.Option(None, help="Peak AdamW learning rate."),
+    lr_schedule: Optional[str] = typer.Option(None, help="After warm-up: constant | linear | "
+                                              "cosine (decay to --min-lr-ratio x lr)."),
+    warmup_steps: Optional[int] = typer.Option(None, help="Steps of linear learning-rate "
+                                               "warm-up (default 0)."),
+    lr_decay_steps: Optional[int] = typer.Option(None, help="Step at which linear/cosine decay "
+                                                 "ends (default: --max-steps of the first "
+                                                 "launch)."),
+    min_lr_ratio: Optional[float] = typer.Option(None, help="Final learning rate of the decay, "
+                                                 "as a fraction of lr (default 0.0)."),
     temperature: Optional[float] = typer.Option(None, help="Sampling temperature (> 0)."),
     top_p: Optional[float] = typer.Option(None, help="Nucleus sampling mass (1 = off)."),
     max_new_tokens: Optional[int] = typer.Option(None, help="Longest response, in tokens."),

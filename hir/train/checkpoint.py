@@ -57,6 +57,7 @@ class RunState:
     data_epoch: int = 0            # passes over the training prompts started
     data_pos: int = 0              # prompts consumed in the current pass
     lam: float = 0.0               # lambda used at the last completed step
+    lr: float = 0.0                # learning rate of the last completed step (hir.train.schedule)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -75,7 +75,17 @@ class TrainConfig(BaseModel):
 
     # the update
     advantage: Literal["reinforce++", "grpo"] = "reinforce++"
-    lr: float = Field(1e-6, gt=0.0)
+    lr: float = Field(1e-6, gt=0.0, description="peak AdamW learning rate (hir.train.schedule)")
+    lr_schedule: Literal["constant", "linear", "cosine"] = Field(
+        "constant", description="after warm-up: constant, or linear/cosine decay to "
+        "min_lr_ratio * lr at lr_decay_steps")
+    warmup_steps: int = Field(0, ge=0, description="training steps of linear warm-up, from "
+                              "lr / warmup_steps at the first step to lr")
+    lr_decay_steps: int | None = Field(None, ge=1, description="step at which the decay ends "
+                                       "(warm-up included); None = max_steps when the run "
+                                       "starts (a resume keeps the horizon)")
+    min_lr_ratio: float = Field(0.0, ge=0.0, le=1.0, description="final learning rate of the "
+                                "linear/cosine decay, as a fraction of lr")
     weight_decay: float = 0.0
     adam_betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = Field(1.0, ge=0.0, description="max global grad norm; 0 = off")

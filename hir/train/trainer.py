@@ -20,7 +20,8 @@ One training step, top to bottom in ``Trainer.step``:
    the statistics (``replay_adv joint``, the paper) or, beyond the paper, fresh rollouts get binary
    RL's advantages and replays a fresh success's (``fresh``); ``replay_weight`` scales replays.
 6. Update: PPO-clipped loss, token-mean over the batch, optional k3 KL to the frozen initial
-   policy; ``update_epochs`` (mu) AdamW steps per training step, each accumulating gradients over
+   policy; ``update_epochs`` (mu) AdamW steps per training step at the step's learning rate
+   (``schedule.py``: warm-up, then constant/linear/cosine), each accumulating gradients over
    micro-batches; gradient clipping.
 
 Then: one metrics row per step, a held-out greedy eval every ``eval_every`` steps (and at step 0
@@ -50,6 +51,7 @@ from . import advantages as adv
 from . import checkpoint as ckpt
 from . import data as datalib
 from . import replay as replaylib
+from . import schedule
 from .config import TrainConfig, load_saved
 from .distributed import all_reduce_grads, setup as setup_dist, teardown
 from .episode import Episode, verify
@@ -159,7 +161,7 @@ class Trainer:
     def __init__(self, config: TrainConfig, *, resume: str | Path | None = None) -> None:
         self.d, self.device = setup_dist(config.device)
         if resume is None:
-            config = with_toy_preset(config)
+            config = schedule.resolve(with_toy_preset(config))
         else:
             saved = load_saved(resume)
             # what may change on resume: how long to run and how often to report
@@ -373,6 +375,8 @@ class Trainer:
         so an original's are there before a ``copy`` replay needs them.
         """
         c, d = self.config, self.d
+        lr = schedule.lr_at(self.state.step, c)
+        schedule.set_lr(self.optimizer, lr)
         tokens = float(sum(len(e.response_ids) for e in batch))
         n_tokens = d.sum_floats(tokens)[0]
         single_pass = old is None
@@ -411,6 +415,7 @@ class Trainer:
             self.optimizer.step()
         self.model.eval()
         sums["tokens"] = tokens * c.update_epochs
+        sums["lr"] = lr
         return sums
 
     def log_step(self, groups: list[list[Episode]], replays: list[Episode],
@@ -436,6 +441,7 @@ class Trainer:
         self.state.rollouts += int(n)
         self.state.data_epoch, self.state.data_pos = self.stream.epoch, self.stream.pos
         self.state.lam = lam
+        self.state.lr = update["lr"]
         row = {
             "step": self.state.step, "rollouts": self.state.rollouts,
             "loss": total["loss"] / c.update_epochs,
@@ -443,6 +449,7 @@ class Trainer:
             "train_cla": total["cla"] / n,
             "replays": int(total["replays"]), "dead_groups": int(total["dead_groups"]),
             "lambda": lam,
+            "lr": update["lr"],
             "entropy": total["entropy"] / max(total["response_tokens"], 1),
             "kl": total["kl"] / c.update_epochs if self.ref is not None else None,
             "clip_frac": total["clipped"] / max(total["update_tokens"], 1),
