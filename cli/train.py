@@ -28,6 +28,9 @@ def train(
                                        "rows (default: the built-in toy task)."),
     eval_data: Optional[str] = typer.Option(None, help="Held-out JSONL (default: a split of "
                                             "--data)."),
+    preset: Optional[str] = typer.Option(None, help="paper: the authors' released run's "
+                                         "settings (docs/train.md); explicit options and the "
+                                         "--config file win."),
     output_dir: Optional[str] = typer.Option(None, "--output-dir", "-o",
                                              help="Run directory (default runs/hir)."),
     max_steps: Optional[int] = typer.Option(None, help="Training steps."),

@@ -1,7 +1,8 @@
 """The run configuration: one pydantic model, loaded from TOML and overridden from the CLI.
 
-Precedence: defaults < ``--config FILE.toml`` < explicit CLI options. The resolved config is
-written to ``<output_dir>/config.json`` at the start of a run and read back by ``--resume``.
+Precedence: defaults < a named ``preset`` (``hir.train.presets``) < ``--config FILE.toml`` <
+explicit CLI options. The resolved config is written to ``<output_dir>/config.json`` at the start
+of a run and read back by ``--resume``.
 Unknown keys are errors (a typo in a TOML file must not silently fall back to a default).
 """
 
@@ -14,11 +15,17 @@ from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .presets import PRESETS, preset_values
+
 
 class TrainConfig(BaseModel):
     """Everything a run needs. Field descriptions double as the docs of the TOML keys."""
 
     model_config = ConfigDict(extra="forbid")
+
+    preset: Literal["paper"] | None = Field(None, description="named settings under the "
+                                            "user's own (hir.train.presets); paper = the "
+                                            "authors' released run")
 
     # what to train on
     model: str | None = Field(None, description="transformers causal LM name or path; "
@@ -95,6 +102,10 @@ class TrainConfig(BaseModel):
     clip_eps_high: float | None = Field(None, description="upper clip (DAPO clip-higher); "
                                         "None = clip_eps")
     kl_coef: float = Field(0.0, ge=0.0, description="weight of the k3 KL to the frozen reference")
+    kl_reward_coef: float = Field(0.0, ge=0.0, description="beta of the KL to the frozen "
+                                  "reference in the reward: each token's reward -beta * (log "
+                                  "pi_old - log pi_ref), per-token REINFORCE++ returns "
+                                  "(hir.train.kl_reward; the authors' run: 0.001)")
 
     # bookkeeping
     eval_every: int = Field(10, ge=0, description="steps between held-out evals; 0 = only "
@@ -110,11 +121,24 @@ class TrainConfig(BaseModel):
     gradient_checkpointing: bool = False
     threads: int | None = Field(None, description="torch CPU threads; None = torch default")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """Fill the preset's keys that were not given (an unknown name is left to the field's
+        own validation, which names the known presets)."""
+        if isinstance(data, dict) and data.get("preset") in PRESETS:
+            return {**preset_values(data["preset"]), **data}
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> "TrainConfig":
         # ``--reward cla`` is the fraction-satisfied baseline: no replay unless asked for
         if self.reward == "cla" and "replay" not in self.model_fields_set:
             self.replay = "none"
+        if self.kl_reward_coef > 0 and (self.advantage != "reinforce++"
+                                        or self.replay_adv != "joint"):
+            raise ValueError("kl_reward_coef needs advantage 'reinforce++' and replay_adv "
+                             "'joint' (per-token returns are whitened over the whole batch)")
         return self
 
     @property

@@ -50,6 +50,7 @@ from hir.relabel import RelabelConfig
 from . import advantages as adv
 from . import checkpoint as ckpt
 from . import data as datalib
+from . import kl_reward
 from . import replay as replaylib
 from . import schedule
 from .config import TrainConfig, load_saved
@@ -251,7 +252,7 @@ class Trainer:
 
     def _reference(self, latest: Path | None):
         """The frozen initial policy for the KL term (saved once so a resume reloads it)."""
-        if self.config.kl_coef <= 0:
+        if self.config.kl_coef <= 0 and self.config.kl_reward_coef <= 0:
             return None
         path = self.run_dir / "reference"
         if latest is not None:
@@ -281,7 +282,7 @@ class Trainer:
         batch = [e for g in groups for e in g] + replays    # originals before their replays
         old = self.old_logprobs(batch)                      # 4 (None: taken in the update pass)
         ref = self.ref_logprobs(batch)
-        advantages = self.advantages(batch)                 # 5
+        advantages = self.advantages(batch, old, ref)       # 5
         times["update"] = time.perf_counter()
         update = self.update(batch, advantages, old, ref)   # 6
         times["done"] = time.perf_counter()
@@ -339,9 +340,10 @@ class Trainer:
 
         None with one update epoch: the policy has not moved when a micro-batch is scored, so
         the update pass's own (detached) log-probs are exactly the old ones, and this no-grad
-        pass is skipped (see ``update``).
+        pass is skipped (see ``update``); unless the KL is in the reward, which needs them
+        before the advantages.
         """
-        if self.config.update_epochs == 1:
+        if self.config.update_epochs == 1 and self.config.kl_reward_coef == 0:
             return None
         own = self._sequence_logprobs(self.model, batch)
         return [own[j] for j in replaylib.old_logprob_sources(batch, self.config.replay_logprobs)]
@@ -350,14 +352,28 @@ class Trainer:
         """The frozen initial policy's log-probs, for the KL term (None without one)."""
         return self._sequence_logprobs(self.ref, batch) if self.ref is not None else None
 
-    def advantages(self, batch: list[Episode]) -> torch.Tensor:
+    def advantages(self, batch: list[Episode], old: list[torch.Tensor] | None,
+                   ref: list[torch.Tensor] | None) -> torch.Tensor | list[torch.Tensor]:
         """Step 5: one advantage per sequence (replays sit in their original's group), by
-        ``replay_adv``/``replay_weight`` (``advantages.with_replays``). Keeps this rank's sums for
-        the step's diagnostics (``_adv_diagnostics``)."""
+        ``replay_adv``/``replay_weight`` (``advantages.with_replays``); with the KL in the reward
+        one per token (``kl_reward.advantages``). Keeps this rank's sums for the step's
+        diagnostics (``_adv_diagnostics``)."""
         c, d = self.config, self.d
+        is_replay = [e.original is not None for e in batch]
+        self._kl_reward_sum = 0.0
+        if c.kl_reward_coef > 0:
+            # old is already taken from each sequence's source; the reference follows it
+            sources = replaylib.old_logprob_sources(batch, c.replay_logprobs)
+            kl = [old[i] - ref[j] for i, j in enumerate(sources)]
+            self._kl_reward_sum = float(sum(float(k.sum()) for k in kl))
+            per_token, fresh_only = kl_reward.advantages(
+                [e.reward for e in batch], kl, c.kl_reward_coef, is_replay,
+                weight=c.replay_weight, reduce=d.sum if d.enabled else None)
+            self._diag_sums = _adv_diagnostics(batch, _seq_means(per_token),
+                                               _seq_means(fresh_only))
+            return per_token
         rewards = torch.tensor([e.reward for e in batch])
         lengths = torch.tensor([len(e.response_ids) for e in batch], dtype=torch.float64)
-        is_replay = [e.original is not None for e in batch]
         out, fresh_only = adv.with_replays(c.advantage, rewards, lengths,
                                            [e.group for e in batch], is_replay,
                                            mode=c.replay_adv, weight=c.replay_weight,
@@ -365,7 +381,7 @@ class Trainer:
         self._diag_sums = _adv_diagnostics(batch, out, fresh_only)
         return out
 
-    def update(self, batch: list[Episode], advantages: torch.Tensor,
+    def update(self, batch: list[Episode], advantages: torch.Tensor | list[torch.Tensor],
                old: list[torch.Tensor] | None, ref: list[torch.Tensor] | None
                ) -> dict[str, float]:
         """Step 6: ``update_epochs`` AdamW steps, each over all micro-batches; returns sums.
@@ -401,7 +417,9 @@ class Trainer:
                     old += [own[j] for j in sources[start:end]]
                 old_lp = _pad(old[start:end], lp.shape[1], self.device)
                 ref_lp = None if ref is None else _pad(ref[start:end], lp.shape[1], self.device)
-                parts = ppo_loss(lp, old_lp, advantages[start:end].to(self.device), token_mask,
+                adv_mb = _pad(advantages[start:end], lp.shape[1], self.device) \
+                    if isinstance(advantages, list) else advantages[start:end].to(self.device)
+                parts = ppo_loss(lp, old_lp, adv_mb, token_mask,
                                  n_tokens, clip_eps=c.clip_eps, clip_eps_high=c.clip_eps_high,
                                  kl_coef=c.kl_coef, ref_logprobs=ref_lp)
                 parts.loss.backward()
@@ -434,7 +452,7 @@ class Trainer:
             "response_tokens": sum(len(e.response_ids) for e in fresh),
             "entropy": sum(e.entropy * len(e.response_ids) for e in fresh),
             "loss": update["loss"], "kl": update["kl"], "clipped": update["clipped"],
-            "update_tokens": update["tokens"],
+            "update_tokens": update["tokens"], "kl_reward": getattr(self, "_kl_reward_sum", 0.0),
             **getattr(self, "_diag_sums", _EMPTY_DIAG)})
         n = total["rollouts"]
         self.state.step += 1
@@ -451,7 +469,9 @@ class Trainer:
             "lambda": lam,
             "lr": update["lr"],
             "entropy": total["entropy"] / max(total["response_tokens"], 1),
-            "kl": total["kl"] / c.update_epochs if self.ref is not None else None,
+            "kl": total["kl"] / c.update_epochs if c.kl_coef > 0 else None,
+            "kl_reward": total["kl_reward"] / max(total["update_tokens"] / c.update_epochs, 1)
+            if c.kl_reward_coef > 0 else None,
             "clip_frac": total["clipped"] / max(total["update_tokens"], 1),
             "grad_norm": update["grad_norm"] / c.update_epochs,  # the same on every rank
             "response_tokens": total["response_tokens"] / max(n, 1),
@@ -585,6 +605,11 @@ def _diag_row(total: dict[str, float]) -> dict[str, Any]:
         n = total[f"n_{k}"]
         row["kept_mean" if k == "kept" else k] = total[f"d_{k}"] / n if n else None
     return row
+
+
+def _seq_means(per_token: list[torch.Tensor]) -> torch.Tensor:
+    """Each sequence's mean token advantage (for the per-sequence diagnostics)."""
+    return torch.tensor([float(a.mean()) if a.numel() else 0.0 for a in per_token])
 
 
 def _pad(rows, width: int, device) -> torch.Tensor:
