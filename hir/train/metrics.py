@@ -3,7 +3,8 @@
 Every metrics row has ``step`` and ``rollouts`` (cumulative fresh responses generated, the x axis
 of sample-efficiency plots). Train rows carry the step's statistics; eval rows (``"eval": true``)
 carry ``eval_ila``, ``eval_cla`` and per-constraint pass rates ``eval_by_id``. TensorBoard events
-are written only when ``torch.utils.tensorboard`` imports (tensorboard is not a dependency).
+(``tb/``: every numeric key of a row as ``train/KEY`` or ``eval/KEY`` at its step) are written only
+when ``torch.utils.tensorboard`` imports (``pip install 'hir[tb]'``; not installed by default).
 On resume, rows of steps after the checkpoint are dropped so the file reads as one run, and so is
 a torn last line (a run killed mid-write), with a warning; a line that is not a JSON object
 anywhere else is an error naming the file and line (``LogError``), and the file is left as it is.
@@ -102,7 +103,10 @@ class RunLog:
             except Exception:  # tensorboard not installed: skip silently, it is optional
                 SummaryWriter = None
             if SummaryWriter is not None:
-                self._tb = SummaryWriter(str(self.dir / "tb"))
+                # on resume, TensorBoard discards the events the stopped run wrote after the
+                # checkpoint (purge_step), as truncate_after does for the JSONL logs
+                self._tb = SummaryWriter(str(self.dir / "tb"), purge_step=None
+                                         if resume_step is None else resume_step + 1)
 
     @property
     def tensorboard(self) -> bool:
