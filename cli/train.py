@@ -73,6 +73,21 @@ def train(
     micro_batch_size: Optional[int] = typer.Option(None, help="Sequences per forward/backward "
                                                    "(memory)."),
     kl_coef: Optional[float] = typer.Option(None, help="k3 KL weight to the initial policy."),
+    kl_reward_coef: Optional[float] = typer.Option(None, help="KL to the initial policy in the "
+                                                   "reward, per token (reinforce++; the "
+                                                   "authors' run: 0.001)."),
+    lora_rank: Optional[int] = typer.Option(None, help="LoRA rank (needs peft: pip install "
+                                            "'hir[lora]'); 0 trains every weight (default 0)."),
+    lora_alpha: Optional[float] = typer.Option(None, help="LoRA scale numerator: adapters are "
+                                               "scaled by alpha / rank (default 16.0)."),
+    lora_dropout: Optional[float] = typer.Option(None, help="Dropout on the adapters' input "
+                                                 "(default 0.0)."),
+    lora_target_modules: Optional[str] = typer.Option(None, help="Comma-separated module names "
+                                                      "(q_proj,v_proj) or all-linear (default "
+                                                      "all-linear)."),
+    lora_export_merged: Optional[bool] = typer.Option(
+        None, "--lora-export-merged/--no-lora-export-merged",
+        help="At the end, also write RUN/merged/: the base with the adapters merged in."),
     eval_every: Optional[int] = typer.Option(None, help="Steps between held-out greedy evals "
                                              "(0: only first and last)."),
     save_every: Optional[int] = typer.Option(None, help="Steps between checkpoints (0: only "

@@ -1,4 +1,4 @@
-"""TensorBoard events: written for every numeric metric, readable, and not duplicated by a resume."""
+"""TensorBoard events: written for every numeric metric, readable, not duplicated by a resume."""
 
 import shutil
 

@@ -107,6 +107,19 @@ class TrainConfig(BaseModel):
                                   "pi_old - log pi_ref), per-token REINFORCE++ returns "
                                   "(hir.train.kl_reward; the authors' run: 0.001)")
 
+    # LoRA through peft (pip install 'hir[lora]'; hir.train.lora)
+    lora_rank: int = Field(0, ge=0, description="LoRA rank; 0 = train every weight of the model")
+    lora_alpha: float = Field(16.0, gt=0.0, description="LoRA scale numerator (the adapter's "
+                              "output is scaled by lora_alpha / lora_rank)")
+    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout on the adapters' "
+                                "input; > 0 runs the update passes in train mode")
+    lora_target_modules: str = Field("all-linear", description="comma-separated module names "
+                                     "(e.g. q_proj,v_proj), or all-linear: every linear layer "
+                                     "but the output layer")
+    lora_export_merged: bool = Field(False, description="at the end of the run, also write "
+                                     "<run>/merged/: the base with the adapters merged in, a "
+                                     "plain transformers model")
+
     # bookkeeping
     eval_every: int = Field(10, ge=0, description="steps between held-out evals; 0 = only "
                             "before and after")

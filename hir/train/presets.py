@@ -52,6 +52,7 @@ PAPER: dict[str, Any] = {
     "update_epochs": 1,                 # verl actor.ppo_epochs default
     "micro_batch_size": 8,              # actor.ppo_micro_batch_size_per_gpu
     "gradient_checkpointing": True,     # model.enable_gradient_checkpointing
+    "lora_rank": 0,                     # full fine-tuning (verl model.lora_rank default 0)
     # bookkeeping
     "eval_every": 10,                   # trainer.test_freq
     "save_every": 100,                  # trainer.save_freq

@@ -51,6 +51,7 @@ from . import advantages as adv
 from . import checkpoint as ckpt
 from . import data as datalib
 from . import kl_reward
+from . import lora
 from . import replay as replaylib
 from . import schedule
 from .config import TrainConfig, load_saved
@@ -96,6 +97,12 @@ def _load_pretrained(path: str, device: torch.device, *, run_dir: bool = False):
     return model.to(device), tokenizer
 
 
+def _load_tokenizer(path: Path):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(path))
+
+
 def _read_items(path: Path, semantics: str) -> list[Row]:
     items, rejects = datalib.load(path, semantics)
     if rejects:
@@ -113,6 +120,8 @@ def _write_items(path: Path, items: list[Row]) -> None:
 def load_setup(config: TrainConfig, device: torch.device):
     """(model, tokenizer, train items, eval items, rejects) for a fresh run."""
     rejects: list = []
+    if config.model is None and config.lora_rank > 0:
+        raise SetupError("LoRA needs --model (a base model a resumed run can load again)")
     if config.model is None and config.data is None:
         from hir.toy import default_setup
 
@@ -125,6 +134,11 @@ def load_setup(config: TrainConfig, device: torch.device):
     if config.data is None:
         raise SetupError("--model needs --data (a JSONL of instructions)")
     model, tokenizer = _load_pretrained(config.model, device)
+    if config.lora_rank > 0:
+        try:
+            model = lora.wrap(model, config)
+        except lora.LoraError as exc:
+            raise SetupError(str(exc)) from None
     train, rejects = datalib.load(config.data, config.semantics)
     if config.eval_data is not None:
         held, more = datalib.load(config.eval_data, config.semantics)
@@ -193,8 +207,7 @@ class Trainer:
                 raise SetupError(str(exc)) from None
 
         if latest is not None:
-            self.model, self.tokenizer = _load_pretrained(str(latest / "model"), self.device,
-                                                          run_dir=True)
+            self.model, self.tokenizer = self._load_checkpoint_model(latest)
             self.train_items = _read_items(self.run_dir / "train_data.jsonl", config.semantics)
             self.eval_items = _read_items(self.run_dir / "eval_data.jsonl", config.semantics)
             self.state = ckpt.load_state(latest)
@@ -250,9 +263,25 @@ class Trainer:
         self.log = RunLog(self.run_dir, enabled=self.d.main, tensorboard=config.tensorboard,
                           resume_step=self.state.step if latest is not None else None)
 
+    def _load_checkpoint_model(self, latest: Path):
+        """The model and tokenizer of checkpoint ``latest``: its full weights, or for a LoRA run
+        the base model the run started from plus the checkpoint's adapters. Either way only
+        safetensors weights are read from the run directory."""
+        c = self.config
+        if c.lora_rank == 0:
+            return _load_pretrained(str(latest / "model"), self.device, run_dir=True)
+        base, _ = _load_pretrained(c.model, self.device)
+        try:
+            model = lora.load_adapter(base, c, latest / "model")
+        except lora.LoraError as exc:
+            raise SetupError(str(exc)) from None
+        return model, _load_tokenizer(latest / "model")
+
     def _reference(self, latest: Path | None):
-        """The frozen initial policy for the KL term (saved once so a resume reloads it)."""
-        if self.config.kl_coef <= 0 and self.config.kl_reward_coef <= 0:
+        """The frozen initial policy for the KL term (saved once so a resume reloads it); a
+        LoRA run's is its own base, adapters off (``ref_logprobs``)."""
+        if self.config.kl_coef <= 0 and self.config.kl_reward_coef <= 0 \
+                or self.config.lora_rank > 0:
             return None
         path = self.run_dir / "reference"
         if latest is not None:
@@ -349,8 +378,14 @@ class Trainer:
         return [own[j] for j in replaylib.old_logprob_sources(batch, self.config.replay_logprobs)]
 
     def ref_logprobs(self, batch: list[Episode]) -> list[torch.Tensor] | None:
-        """The frozen initial policy's log-probs, for the KL term (None without one)."""
-        return self._sequence_logprobs(self.ref, batch) if self.ref is not None else None
+        """The frozen initial policy's log-probs, for the KL terms (None without them)."""
+        c = self.config
+        if c.kl_coef <= 0 and c.kl_reward_coef <= 0:
+            return None
+        if c.lora_rank > 0:
+            with lora.reference(self.model) as base:
+                return self._sequence_logprobs(base, batch)
+        return self._sequence_logprobs(self.ref, batch)
 
     def advantages(self, batch: list[Episode], old: list[torch.Tensor] | None,
                    ref: list[torch.Tensor] | None) -> torch.Tensor | list[torch.Tensor]:
@@ -400,7 +435,7 @@ class Trainer:
             sources = replaylib.old_logprob_sources(batch, c.replay_logprobs)
             own: list[torch.Tensor] = []
             old = []
-        if c.gradient_checkpointing:
+        if c.gradient_checkpointing or c.lora_dropout > 0:
             self.model.train()
         sums = {"loss": 0.0, "kl": 0.0, "clipped": 0.0, "grad_norm": 0.0}
         for _ in range(c.update_epochs):
@@ -548,6 +583,8 @@ class Trainer:
         last = ckpt.latest(self.run_dir)
         if last is None or ckpt.load_state(last).step != self.state.step:
             self.save()
+        if c.lora_rank > 0 and c.lora_export_merged and self.d.main:
+            lora.save_merged(self.model, self.tokenizer, self.run_dir / "merged")
         self.log.close()
         return TrainResult(self.run_dir, before, after, self.rejects, self.state.step)
 
