@@ -170,3 +170,17 @@ def test_gradient_checkpointing_with_lora_changes_memory_not_results(tiny, tmp_p
                     for r in read_metrics(tmp_path / str(gc)) if not r.get("eval")]
     assert rows[True] == rows[False]
     assert rows[True][1]["grad_norm"] > 0  # gradients reached the adapters through the blocks
+
+
+def test_lora_dropout_is_recorded_and_active_in_the_update(tiny, tmp_path):
+    rows = {}
+    for p in (0.0, 0.5):
+        run = tmp_path / str(p)
+        train(_config(tiny, run, max_steps=1, save_every=0, lora_dropout=p))
+        adapter = json.loads((ckpt.latest(run) / "model" / "adapter_config.json").read_text())
+        assert adapter["lora_dropout"] == p
+        rows[p] = [{k: v for k, v in r.items() if k not in TIMING_KEYS}
+                   for r in read_metrics(run) if not r.get("eval")]
+    # same rollouts (the policy is the same before the first update), other gradients
+    assert rows[0.0][0]["reward"] == rows[0.5][0]["reward"]
+    assert rows[0.0][0]["grad_norm"] != rows[0.5][0]["grad_norm"]

@@ -694,7 +694,22 @@ def batch_accounting(config: TrainConfig, world: int = 1) -> list[tuple[str, str
         ("reward / advantage", f"{config.reward} / {config.advantage}"),
         ("replay log-probs", config.replay_logprobs if config.replay == "hir" else "-"),
         ("total steps / rollouts", f"{config.max_steps} / {config.max_steps * fresh}"),
+        ("learning rate", _describe_lr(config)),
+        ("trained weights", "all" if config.lora_rank == 0 else
+         f"LoRA rank {config.lora_rank}, alpha {config.lora_alpha:g}, "
+         f"on {config.lora_target_modules}"),
+        ("preset", config.preset or "-"),
     ]
+
+
+def _describe_lr(config: TrainConfig) -> str:
+    text = f"{config.lr:g}"
+    if config.warmup_steps:
+        text += f", warm-up {config.warmup_steps} steps"
+    if config.lr_schedule != "constant":
+        decay = config.lr_decay_steps or config.max_steps
+        text += f", {config.lr_schedule} decay to {config.min_lr_ratio:g} x lr by step {decay}"
+    return text
 
 
 def train(config: TrainConfig, *, resume: str | Path | None = None,
