@@ -16,9 +16,10 @@ One training step, top to bottom in ``Trainer.step``:
    (``logprobs.py``): a replay's recomputed under the hindsight prompt (default) or copied from
    its original (``--replay-logprobs copy``, the authors' choice).
 5. Advantages over fresh rollouts + replays: ``reinforce++`` (rewards whitened over all tokens of
-   the global batch; default) or ``grpo`` (normalised within each prompt's group). Replays share
-   the statistics (``replay_adv joint``, the paper) or, beyond the paper, fresh rollouts get binary
-   RL's advantages and replays a fresh success's (``fresh``); ``replay_weight`` scales replays.
+   the global batch; default; per-token returns with the KL in the reward, ``kl_reward.py``) or
+   ``grpo`` (normalised within each prompt's group). Replays share the statistics (``replay_adv
+   joint``, the paper) or, beyond the paper, fresh rollouts get binary RL's advantages and
+   replays a fresh success's (``fresh``); ``replay_weight`` scales replays.
 6. Update: PPO-clipped loss, token-mean over the batch, optional k3 KL to the frozen initial
    policy; ``update_epochs`` (mu) AdamW steps per training step at the step's learning rate
    (``schedule.py``: warm-up, then constant/linear/cosine), each accumulating gradients over
@@ -27,8 +28,9 @@ One training step, top to bottom in ``Trainer.step``:
 Then: one metrics row per step, a held-out greedy eval every ``eval_every`` steps (and at step 0
 and the end), checkpoints every ``save_every`` steps (and at the end).
 
-Models: any transformers causal LM (``config.model``); when neither ``model`` nor ``data`` is given
-the built-in toy task and model come from ``hir.toy.default_setup(config)`` (SFT-warmed).
+Models: any transformers causal LM (``config.model``), trained in full or, with ``lora_rank > 0``,
+through LoRA adapters (``lora.py``); when neither ``model`` nor ``data`` is given the built-in toy
+task and model come from ``hir.toy.default_setup(config)`` (SFT-warmed).
 """
 
 from __future__ import annotations
