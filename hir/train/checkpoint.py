@@ -3,8 +3,9 @@
 Layout of ``<run>/checkpoints/step_000012/``: ``model/`` (``save_pretrained``, safetensors, plus the
 tokenizer; for a LoRA run peft's adapter files, ``lora.py``), ``optimizer.pt`` (the AdamW state
 dict: tensors and numbers, read back with ``torch.load(weights_only=True)``), ``state.json`` (step,
-lambda, learning rate, data position, cumulative counters), ``rng_rank{r}.json`` (python, torch CPU and CUDA generator states of every rank, as
-JSON: no pickle) and, written last, ``manifest.json`` (every file of the checkpoint with its size).
+lambda, learning rate, data position, cumulative counters), ``rng_rank{r}.json`` (python, torch
+CPU and CUDA generator states of every rank, as JSON: no pickle) and, written last,
+``manifest.json`` (every file of the checkpoint with its size).
 
 A checkpoint is written into ``step_000012.tmp/``, flushed to disk, and moved into place with
 ``os.replace``, so a run killed mid-write leaves the previous checkpoint intact. ``latest`` is the
