@@ -56,8 +56,9 @@ def train(
     responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m",
                                                        help="m: responses sampled per prompt."),
     lr: Optional[float] = typer.Option(None, help="Peak AdamW learning rate."),
-    lr_schedule: Optional[str] = typer.Option(None, help="After warm-up: constant | linear | "
-                                              "cosine (decay to --min-lr-ratio x lr)."),
+    lr_schedule: Optional[str] = typer.Option(None, help="After warm-up: constant, or linear | "
+                                              "cosine decay to --min-lr-ratio x lr (default "
+                                              "constant)."),
     warmup_steps: Optional[int] = typer.Option(None, help="Steps of linear learning-rate "
                                                "warm-up (default 0)."),
     lr_decay_steps: Optional[int] = typer.Option(None, help="Step at which linear/cosine decay "
