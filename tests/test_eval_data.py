@@ -93,3 +93,25 @@ def test_the_eval_numbers_survive_the_end_of_run_summary(run):
     again = EvalResult.from_row(last)
     assert again.row()["eval_prompt_loose"] == last["eval_prompt_loose"]
     assert set(again.check) == set(ACCURACIES)
+
+
+def test_a_resume_drops_the_responses_of_evals_after_its_checkpoint(tmp_path):
+    """The evals after the checkpoint are redone (or skipped by a new eval_every): their files go
+    with their metrics rows."""
+    model, data = write(tmp_path, seed=7)
+    eval_file = tmp_path / "ifeval.jsonl"
+    eval_file.write_text("".join(json.dumps(r) + "\n" for r in IFEVAL_ROWS[:2]), encoding="utf-8")
+    out = tmp_path / "run"
+    common = dict(model=str(model), data=str(data), eval_data=str(eval_file), output_dir=str(out),
+                  prompts_per_step=2, responses_per_prompt=2, max_new_tokens=4,
+                  micro_batch_size=4, tensorboard=False, progress=False, threads=1)
+    train(load_config(None, dict(common, max_steps=2, eval_every=1, save_every=1)))
+    responses = out / EVAL_RESPONSES
+    (out / "checkpoints" / "step_000002").rename(tmp_path / "dropped")  # as if killed after eval 2
+    assert sorted(p.name for p in responses.iterdir())[-1] == "step_000002.jsonl"
+    train(load_config(None, dict(common, max_steps=3, eval_every=3, save_every=0)),
+          resume=out)
+    steps = [r["step"] for r in read_metrics(out) if r.get("eval")]
+    assert steps == [0, 1, 3]
+    assert sorted(p.name for p in responses.iterdir()) == [
+        f"step_{s:06d}.jsonl" for s in steps]

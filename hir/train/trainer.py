@@ -129,6 +129,14 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
             f.write(dumps(row) + "\n")
 
 
+def _remove_evals_after(run_dir: Path, step: int) -> None:
+    """A resumed run redoes the evals after its checkpoint: their old responses go, as their
+    metrics rows do (an eval the new schedule skips must not leave a stale file behind)."""
+    for path in (run_dir / EVAL_RESPONSES).glob("step_*.jsonl"):
+        if path.stem[len("step_"):].isdigit() and int(path.stem[len("step_"):]) > step:
+            path.unlink()
+
+
 def load_setup(config: TrainConfig, device: torch.device):
     """(model, tokenizer, train items, eval items, rejects) for a fresh run."""
     rejects: list = []
@@ -209,6 +217,7 @@ class Trainer:
                     ckpt.remove_stale(self.run_dir)
                     for name in (METRICS, SAMPLES):
                         truncate_after(self.run_dir / name, ckpt.load_state(latest).step)
+                    _remove_evals_after(self.run_dir, ckpt.load_state(latest).step)
             except (ckpt.CheckpointError, LogError) as exc:
                 raise SetupError(str(exc)) from None
 
