@@ -9,9 +9,10 @@
    ``hir check`` would reject (a checker that cannot run) is counted in ``eval_check_rejected``
    and in no denominator, as there.
 
-``EvalResult.records`` are the held-out rows with their ``response`` (in the form they were read,
-``Row.to_json``): the trainer writes them to ``eval_responses/step_NNNNNN.jsonl``, and
-``hir check`` on that file prints the same four numbers.
+``EvalResult.records`` are the held-out rows with their ``response``, as the run keeps its rows
+(``Row.to_json``: IFEval form for IFEval rows, hir form for the others): the trainer writes them
+to ``eval_responses/step_NNNNNN.jsonl``, and ``hir check`` on that file prints the same four
+numbers.
 """
 
 from __future__ import annotations
