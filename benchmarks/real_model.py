@@ -21,9 +21,10 @@ one); on a GPU the forward passes run under bf16 autocast with float32 weights, 
 Part 2 (``--compare``): HiR against binary-reward RL (``--replay none``) from the same model on
 the same prompts and seed, each ``--compare-steps`` steps, held-out greedy eval before and after
 on ``--eval-prompts`` IFEval-form rows, reported as ``hir check`` reports them (prompt- and
-instruction-level, strict and loose) plus the run's own ILA/CLA. Sized for one GPU in well under
-15 minutes with the defaults (about 10 minutes expected on an H100-class GPU; not yet measured);
-on CPU use it only with tiny settings.
+instruction-level, strict and loose) plus the run's own ILA/CLA. Sized for one GPU: the defaults
+are expected to take well under 15 minutes (not yet measured on a GPU), and the steps are cut,
+with a message, when part 1's measured speed says they would not fit in ``--budget-minutes``
+(default 14, the whole script). On CPU use it only with tiny settings.
 
     python benchmarks/real_model.py                       # CPU: 3 steps of B=2 x m=2, 48 tokens
     python benchmarks/real_model.py --device cuda --compare --out runs/bench-real
@@ -190,6 +191,23 @@ def compare(args, model: Path, data: Path, eval_data: Path, out: Path) -> dict:
     return results
 
 
+def fit_compare_steps(args, split: dict, elapsed_s: float) -> int:
+    """The compare's steps, cut so the whole script ends within ``--budget-minutes``.
+
+    Estimated from part 1 on the same device: its step time scaled by the compare's batch x
+    tokens (part 1 runs mu=2, the compare mu=1, so this errs long), plus two greedy evals per run
+    at part 1's generation speed and one model load per run.
+    """
+    work = lambda b, m, t: b * m * t  # noqa: E731
+    scale = (work(args.compare_prompts, args.compare_responses, args.compare_tokens)
+             / work(args.prompts, args.responses, args.tokens))
+    step_s = split["step s"] * scale
+    eval_s = (split["phases"]["generation"]["s"] * args.eval_prompts * args.compare_tokens
+              / (args.prompts * args.responses * args.tokens))
+    per_run = (args.budget_minutes * 60 - elapsed_s) / 2 - 2 * eval_s - split["model load s"]
+    return max(1, min(args.compare_steps, int(per_run / step_s)))
+
+
 def _device_defaults(args) -> None:
     """Batch sizes by device: small on CPU, a real batch on a GPU (unless given)."""
     import torch
@@ -222,7 +240,11 @@ def main() -> None:
     parser.add_argument("--compare-lr", type=float, default=5e-6)
     parser.add_argument("--eval-prompts", type=int, default=100)
     parser.add_argument("--out", type=Path, help="keep the runs and results.json here")
+    parser.add_argument("--budget-minutes", type=float, default=14.0,
+                        help="the whole script's time budget: --compare runs fewer steps when "
+                             "part 1's speed says its steps would not fit (default 14)")
     args = parser.parse_args()
+    started = time.perf_counter()
     if not (args.model / "config.json").exists():
         raise SystemExit(f"{args.model}: no model there; run `make smollm2` first")
 
@@ -259,6 +281,15 @@ def main() -> None:
             if key in split:
                 print(f"{key:32}{split[key]:10.1f}")
         if args.compare:
+            steps = fit_compare_steps(args, split, time.perf_counter() - started)
+            if steps < args.compare_steps:
+                print(f"\n--compare-steps {args.compare_steps} would not fit in "
+                      f"--budget-minutes {args.budget_minutes} at the speed measured above: "
+                      f"running {steps} steps per method")
+                args.compare_steps = steps
+            report["compare settings"] = {k: getattr(args, k) for k in (
+                "compare_steps", "compare_prompts", "compare_responses", "compare_tokens",
+                "compare_lr", "eval_prompts")}
             report["compare"] = compare(args, args.model, data, eval_data, out / "compare")
             print(f"\nHiR vs binary RL: {args.compare_steps} steps of B={args.compare_prompts} "
                   f"m={args.compare_responses}, {args.compare_tokens} tokens, lr "
