@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..errors import ConstraintError
-from . import keywords, language, length, markdown, punctuation, table  # noqa: F401  (registers)
+from . import keywords, language, length, markdown, other, punctuation, table  # noqa: F401
+# (importing the modules registers the checkers)
 from ._keys import CHECKER_BY_KEY, PREFIX, checker_name
 
 __all__ = ["spec", "triple", "CHECKER_BY_KEY"]
