@@ -24,10 +24,11 @@ def train(
                                           "(keys = TrainConfig fields; CLI options override)."),
     model: Optional[str] = typer.Option(None, help="transformers causal LM name or path "
                                         "(default: the built-in toy model)."),
-    data: Optional[str] = typer.Option(None, help="Training JSONL: hir instruction rows or IFEval "
-                                       "rows (default: the built-in toy task)."),
-    eval_data: Optional[str] = typer.Option(None, help="Held-out JSONL (default: a split of "
-                                            "--data)."),
+    data: Optional[str] = typer.Option(None, help="Training rows (JSONL, .json array or "
+                                       ".parquet): hir, IFEval, MulDimIF, HIR-16K or verl rows "
+                                       "(default: the built-in toy task)."),
+    eval_data: Optional[str] = typer.Option(None, help="Held-out rows, same formats (default: a "
+                                            "split of --data)."),
     output_dir: Optional[str] = typer.Option(None, "--output-dir", "-o",
                                              help="Run directory (default runs/hir)."),
     max_steps: Optional[int] = typer.Option(None, help="Training steps."),
