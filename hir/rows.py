@@ -538,8 +538,8 @@ def _is_muldimif(row: Mapping[str, Any]) -> bool:
 
 def _muldimif(row: Mapping[str, Any], prompt: str | None) -> tuple[dict[str, Any], bool,
                                                                       FieldNames]:
-    """A MulDimIF item: ``constraints`` as ``[type, subtype, sentence]`` triples, the prompt as
-    ``prompt`` or the first user turn of ``conversations``.
+    """A MulDimIF item: ``constraints`` as ``[type, subtype, sentence]`` triples; ``prompt`` is
+    the row's ``prompt`` or the first user turn of its ``conversations``.
 
     A Listing prompt (a task, "The output must follow the following rules:", one numbered rule
     per constraint) or a prompt ending with a ``【Constraint List】`` has a task and is replayable;
@@ -551,10 +551,7 @@ def _muldimif(row: Mapping[str, Any], prompt: str | None) -> tuple[dict[str, Any
         raise RowError("must be a list of [type, subtype, sentence] triples", "constraints")
     built = [_triple(t, f"constraints[{i}]") for i, t in enumerate(triples)]
     if prompt is None:
-        turns = _messages(row.get("conversations"), "conversations")
-        prompt = next((t["content"] for t in turns if t["role"] == "user"), None)
-        if prompt is None:
-            raise RowError("has no user turn", "conversations")
+        raise RowError("missing: give 'prompt' or 'conversations'", "prompt")
     names = FieldNames("constraints[{i}]", "constraints[{i}]", "constraints",
                        frozenset(range(len(built))))
     specs = [ConstraintSpec(id=cid, kwargs=kw) for cid, kw in built]
@@ -745,6 +742,11 @@ def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0,
     verl = "output" in value and "response" not in value and "responses" not in value
     prompt_field = "input" if verl and "prompt" not in value else "prompt"
     prompt = _prompt(value, prompt_field)
+    if prompt is None and value.get("conversations") is not None:  # MulDimIF: the first user turn
+        turns = _messages(value["conversations"], "conversations")
+        prompt = next((t["content"] for t in turns if t["role"] == "user"), None)
+        if prompt is None:
+            raise RowError("has no user turn", "conversations")
     spec, has_task, names = _instruction(value, prompt)
     answer = _final_answer(value) if "response" not in value else None
     multi = value.get("responses") is not None
@@ -782,7 +784,7 @@ def parse_line(line: Line, *, need: str | None = None, dump: bool = False) -> Ro
     try:
         row = parse(line.value or {}, source=line.source, line=line.number, dump=dump)
         if need == "responses" and not row.responses:
-            if "conversations" in (line.value or {}):
+            if _is_muldimif(line.value or {}):
                 raise RowError("missing: give 'response', 'responses' or a final assistant turn "
                                "in 'conversations'", "response")
             raise RowError("missing: give 'response' or 'responses'", "response")

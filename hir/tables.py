@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-from .jsonl import (STDIN, SURROGATE, Line, count_lines, display_name, dumps, open_output,
-                    read_jsonl)
+from .jsonl import (STDIN, SURROGATE, Line, count_lines, display_name, dumps, json_type,
+                    open_output, read_jsonl)
 
 PARQUET_BATCH = 1024  # rows decoded at a time: a large file streams in bounded memory
 
@@ -107,8 +107,7 @@ def _read_json_array(path: str | Path) -> Iterator[Line]:
         if isinstance(item, dict):
             yield Line(source, number, value=item)
         else:
-            yield Line(source, number, error="expected a JSON object, got "
-                                             f"{type(item).__name__}")
+            yield Line(source, number, error=f"expected a JSON object, got {json_type(item)}")
 
 
 # ----------------------------------------------------------------------------------------------
