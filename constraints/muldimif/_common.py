@@ -20,6 +20,9 @@ from ..errors import ConstraintError
 from ._keys import PREFIX, checker_name, key
 
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
+# The test set's longest sentence has 321 characters. The parsing regexes run on the sentence, so
+# a bound on its length bounds the time spent parsing data we did not write.
+Sentence = Annotated[StrictStr, Field(min_length=1, max_length=1000)]
 
 
 class MulDimIFParams(Params):
@@ -27,7 +30,7 @@ class MulDimIFParams(Params):
 
     type: NonEmpty
     subtype: NonEmpty
-    constraint: NonEmpty
+    constraint: Sentence
 
 
 class MulDimIFChecker(Checker):

@@ -101,6 +101,9 @@ class Json(MulDimIFChecker):
         return rule
 
     def check(self, response: str) -> Verdict:
+        r = self.rule
+        if r.exact is None and r.most is None and r.least is None:
+            return fixed(False, "no nesting depth recognised")
         block = fenced(response, "json")
         source = response if block is None else block.strip()
         try:
@@ -109,11 +112,8 @@ class Json(MulDimIFChecker):
             return verdict(False, "the answer is not JSON" if block is None
                            else "its ```json block is not JSON")
         depth = json_depth(value)
-        r = self.rule
         if r.exact is not None:
             return verdict(depth == r.exact, f"nesting depth {depth}, need exactly {r.exact}")
-        if r.most is None and r.least is None:
-            return fixed(False, "no nesting depth recognised")
         ok = (r.most is None or depth <= r.most) and (r.least is None or depth >= r.least)
         need = " and ".join(x for x in (r.least is not None and f"at least {r.least}",
                                         r.most is not None and f"at most {r.most}") if x)

@@ -292,6 +292,6 @@ class Table(MulDimIFChecker):
 
     def check(self, response: str) -> Verdict:
         ok, why = _judge(self.rule, response)
-        if self.rule.empty and not self.corrected:
-            why += " (the sentence states no rule the reference recognises)"
+        if self.rule.empty:  # reference only: corrected refused the sentence when built
+            why = f"the reference does not understand this sentence (no table rule), so: {why}"
         return verdict(ok, why)
