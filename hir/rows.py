@@ -21,6 +21,20 @@ Row forms (detected per row; a file may mix them):
    a hir instruction object, ``{"instruction_id_list", "kwargs", "task"?}`` or a list of
    ``{"id", "kwargs"}``, or any of these as a JSON string (verl stores ground truths as strings);
    rollout dumps give the decoded prompt as ``input`` and the response as ``output``.
+4. **MulDimIF items**: ``constraints`` as ``[type, subtype, sentence]`` triples (each becomes
+   ``muldimif:<checker>`` via ``constraints.muldimif.spec``), the prompt as ``prompt`` or the first
+   user turn of ``conversations``, the answer as ``response`` or a final assistant turn;
+   ``constraint_pattern`` and ``difficulty`` are kept for MulDimIF's metrics. A Listing prompt whose
+   rules align with the constraints is replayable (the rules keep their wording).
+5. **HIR-16K rows** (``source`` ``type1``..``type3``, ``question``, ``criteria``, ``q_type``,
+   ``ground_truth``) and the **verl rows of the HiR authors' trainer** (``data_source``,
+   ``prompt`` chat turns, ``reward_model.ground_truth``, ``extra_info.question`` / ``criteria`` /
+   ``q_type``): the task, the constraint sentences (index-aligned with the ground truth, whose
+   ``instruction_id_list`` holds ids or MulDimIF triples) and the template (``Q_TYPES``) kept apart.
+
+``type4`` rows (VerIF-style: Python checker functions or ``[llm]`` judge constraints in the data)
+are rejected naming the field; nothing from data is ever executed. A ``prompt`` may be text or
+chat turns (its last user turn is the prompt).
 
 Responses: ``response`` (one), ``responses`` (a list: one group of samples) or verl's ``output``.
 Entropies for HiR's selection score: ``entropies`` / ``token_entropies`` / ``logprobs`` (one entry
