@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constraints import ConstraintError
-from hir import rows
+from hir import instructions, rows
 from hir.instructions import RULES_HEADER, render
 from hir.jsonl import iter_lines
 from hir.rewrite import hindsight
@@ -252,6 +255,47 @@ def test_the_shared_muldimif_listing_sample_parses(tmp_path):
 def test_example_files_hold_every_source_and_q_type():
     loaded, rejects = rows.load(EXAMPLES / "hir16k_sample.jsonl")
     assert rejects == [] and len(loaded) == 12 and all(r.replayable for r in loaded)
-    raw = [json.loads(line) for line in (EXAMPLES / "hir16k_sample.jsonl").open()]
+    text = (EXAMPLES / "hir16k_sample.jsonl").read_text(encoding="utf-8")
+    raw = [json.loads(line) for line in text.splitlines()]
     assert {r["source"] for r in raw} == {"type1", "type2", "type3"}
     assert {r["q_type"] for r in raw} == set(rows.Q_TYPES)
+
+
+# -- the prompt parsers run on every MulDimIF row: linear-time rewrites of their old regexes ------
+# (speed itself is measured outside the tests; these check the rewrites change no result)
+
+OLD_RULE = re.compile(r"^\s*(\d+)[.)]\s*(.*?)\s*$")
+OLD_LIST = re.compile(r"【Constraint List】\s*:\s*(\[.*\])\s*$", re.DOTALL)
+PIECES = st.sampled_from(["【Constraint List】", ":", "[", "]", " ", "\n", "\t", "x", "1", ".",
+                          ")", "\u3000"])
+
+
+SHORT = st.lists(PIECES, max_size=4).map("".join)
+# a marker, a separator, a bracketed literal and a tail, each made of the pieces: matches and
+# near misses (no colon, text after the "]", a second marker) are all common
+LISTED = st.tuples(SHORT, st.sampled_from([":", " :\u3000", ":\n", "", " x:"]), SHORT,
+                   st.sampled_from(["", " ", "\n\t", "x", "]", " ]x", "【Constraint List】:[]"])
+                   ).map(lambda p: f"{p[0]}【Constraint List】{p[1]}[{p[2]}]{p[3]}")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(PIECES, max_size=14).map("".join) | LISTED)
+def test_constraint_list_finds_what_the_old_regex_found(prompt):
+    old = OLD_LIST.search(prompt)
+    assert instructions._constraint_list(prompt) == (
+        None if old is None else (old.start(), old.group(1)))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(PIECES, max_size=12).map("".join))
+def test_rule_lines_parse_as_with_the_old_regex(text):
+    for line in text.splitlines() or [text]:
+        old, new = OLD_RULE.match(line), instructions._RULE_RE.match(line)
+        assert (old is None) == (new is None)
+        if old is not None:
+            assert (old.group(1), old.group(2)) == (new.group(1), new.group(2).strip())
+
+
+def test_wrapped_rules_are_joined_as_before():
+    inst = instructions.parse_listing(f"Q\n{RULES_HEADER}\n1. a\n b \nc\n2.  d ")
+    assert [c.text for c in inst.constraints] == ["a b c", "d"]
