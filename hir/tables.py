@@ -11,7 +11,8 @@ all (not Parquet, a malformed JSON array) raises ``TableError``: the command abo
 
 Parquet output is written when the run ends (a Parquet file has one schema, found from all its
 rows). A column whose values have no common Arrow type (a key that is a number in one row and a
-string in another) is written as text: strings as they are, other values as JSON.
+string in another), or a type Parquet cannot store (an empty object, ``{}``), is written as text:
+strings as they are, other values as JSON.
 """
 
 from __future__ import annotations
@@ -166,6 +167,8 @@ def write_parquet(path: str | Path, rows: list[dict[str, Any]]) -> None:
         values = [row.get(name) for row in rows]
         try:
             array = pa.array(values)
+            if not _writable(array.type):
+                raise TypeError("Parquet cannot store an empty struct")
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             array = pa.array([_text(v) for v in values], pa.string())
         arrays.append(array)
@@ -181,3 +184,17 @@ def _text(value: Any) -> str | None:
     if isinstance(value, str) and not SURROGATE.search(value):
         return value
     return dumps(value)
+
+
+def _writable(kind) -> bool:
+    """Whether Parquet can store an Arrow type: not a struct without fields (from ``{}``)."""
+    import pyarrow as pa
+
+    if pa.types.is_struct(kind):
+        return kind.num_fields > 0 and all(_writable(kind.field(i).type)
+                                           for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _writable(kind.value_type)
+    if pa.types.is_map(kind):
+        return _writable(kind.key_type) and _writable(kind.item_type)
+    return True

@@ -53,6 +53,27 @@ def test_a_column_without_a_common_type_is_written_as_text(tmp_path):
     assert values == [{"key": "1", "v": '{"a": 1}'}, {"key": "b", "v": "[1]"}]
 
 
+def test_an_empty_object_parquet_cannot_store_is_written_as_text(tmp_path):
+    path = tmp_path / "empty.parquet"
+    truth = {"instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}
+    tables.write_parquet(path, [{"id": "a", "ground_truth": truth}])
+    (line,) = tables.read_rows(path)
+    assert json.loads(line.value["ground_truth"]) == truth
+
+
+def test_binary_parquet_values_are_rejected_naming_the_field(tmp_path):
+    path = tmp_path / "bytes.parquet"
+    good = {"id": "x", "source": "type1", "question": "Q", "criteria": ["No commas."],
+            "ground_truth": json.dumps({"instruction_id_list": ["punctuation:no_comma"]})}
+    # a binary column (pyarrow stores a column's strings as bytes too once one value is bytes)
+    tables.write_parquet(path, [{**good, "response": "fine"}, {**good, "response": "x",
+                                                                 "prompt": b"P"}])
+    items = list(rows.parse_rows(tables.read_rows(path), need="responses"))
+    assert items[0].responses == ("fine",)
+    assert isinstance(items[1], rows.Reject) and items[1].field == "prompt"
+    assert items[1].line == 2 and "got bytes" in items[1].error
+
+
 def test_check_reads_parquet_like_jsonl_and_writes_parquet(tmp_path):
     data = verl_rows_with_responses()
     as_parquet, as_jsonl = tmp_path / "in.parquet", tmp_path / "in.jsonl"
