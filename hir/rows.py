@@ -515,14 +515,18 @@ def _refuse_code(row: Mapping[str, Any]) -> None:
         if row.get(name) == "type4":
             raise RowError(f"is 'type4': the row {why}", name)
     containers = [("", row)]
-    for name in ("ground_truth", "gts", "reward_model.ground_truth", "extra_info"):
-        value = _get(row, name)
+    for name in ("ground_truth", "gts", "reward_model", "extra_info"):
+        value = row.get(name)
+        if name == "reward_model":
+            if not isinstance(value, dict):
+                continue
+            name, value = "reward_model.ground_truth", value.get("ground_truth")
         if isinstance(value, str) and value.lstrip().startswith("{"):
             try:
                 value = json.loads(value)
             except (ValueError, RecursionError):
                 continue  # reported as not JSON where the field is read
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             containers.append((name + ".", value))
     for prefix, value in containers:
         for name in CODE_FIELDS:
