@@ -151,7 +151,6 @@ def _hir_names(path: str) -> FieldNames:
                       path.rsplit(".", 1)[0] if path.endswith(".constraints") else path)
 
 
-IFEVAL_NAMES = _ifeval_names()
 HIR_NAMES = _hir_names("instruction.constraints")
 
 
@@ -387,31 +386,58 @@ def _hir(value: Any, path: str) -> Instruction:
         raise _pydantic_error(exc, path) from None
 
 
-def _ifeval(row: Mapping[str, Any], *, task: str | None, prefix: str = "") -> dict[str, Any]:
-    """``Row`` fields from ``instruction_id_list`` + ``kwargs`` (+ ``template``) of ``row``."""
-    ids = row.get("instruction_id_list")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+def _constraints_of(value: Mapping[str, Any], prefix: str = ""
+                    ) -> tuple[list[str], list[dict[str, Any]], frozenset[int]]:
+    """The ids, kwargs and MulDimIF-triple indices of ``instruction_id_list`` + ``kwargs``.
+
+    ``instruction_id_list`` holds constraint ids or MulDimIF ``[type, subtype, sentence]``
+    triples (the authors' ``type3`` ground truths); ``kwargs`` is index-aligned (absent or null:
+    no parameters; a triple's entry is not read).
+    """
+    items = value.get("instruction_id_list")
+    if not isinstance(items, list):
         raise RowError("must be a list of constraint id strings", f"{prefix}instruction_id_list")
-    kwargs = row.get("kwargs")
+    kwargs = value.get("kwargs")
     if kwargs is None:
-        kwargs = [{}] * len(ids)
+        kwargs = [None] * len(items)
     elif not isinstance(kwargs, list):
         raise RowError("must be a list of objects, index-aligned with 'instruction_id_list'",
                        f"{prefix}kwargs")
-    elif len(kwargs) != len(ids):
-        raise RowError(f"has {len(kwargs)} entries for {len(ids)} instruction ids (they must be "
+    elif len(kwargs) != len(items):
+        raise RowError(f"has {len(kwargs)} entries for {len(items)} instruction ids (they must be "
                        "index-aligned)", f"{prefix}kwargs")
-    for i, kw in enumerate(kwargs):
-        if kw is not None and not isinstance(kw, dict):
-            raise RowError(f"must be an object, got {_type_name(kw)}", f"{prefix}kwargs[{i}]")
+    ids, params, triples = [], [], set()
+    for i, (item, kw) in enumerate(zip(items, kwargs)):
+        if isinstance(item, list):
+            cid, kw = _triple(item, f"{prefix}instruction_id_list[{i}]")
+            triples.add(i)
+        elif isinstance(item, str):
+            if kw is not None and not isinstance(kw, dict):
+                raise RowError(f"must be an object, got {_type_name(kw)}", f"{prefix}kwargs[{i}]")
+            cid, kw = item, dict(kw or {})
+        else:
+            raise RowError("must be a list of constraint id strings (or MulDimIF [type, "
+                           f"subtype, sentence] triples), item {i} is {_type_name(item)}",
+                           f"{prefix}instruction_id_list")
+        ids.append(cid)
+        params.append(kw)
+    return ids, params, frozenset(triples)
+
+
+def _ifeval(row: Mapping[str, Any], *, task: str | None, prefix: str = ""
+            ) -> tuple[dict[str, Any], FieldNames]:
+    """``Row`` fields from ``instruction_id_list`` + ``kwargs`` (+ ``template``) of ``row``, and
+    how its fields are named."""
+    ids, kwargs, triples = _constraints_of(row, prefix)
     template = row.get("template")
     if template is None:
         template = "inline"
     elif template not in TEMPLATES:
         raise RowError(f"must be one of {', '.join(TEMPLATES)}, got {template!r}",
                        f"{prefix}template")
-    return {"ids": tuple(ids), "kwargs": tuple(dict(kw or {}) for kw in kwargs),
-            "task": task if task is not None else "", "template": template}
+    names = replace(_ifeval_names(prefix), triples=triples) if triples else _ifeval_names(prefix)
+    return ({"ids": tuple(ids), "kwargs": tuple(kwargs),
+             "task": task if task is not None else "", "template": template}, names)
 
 
 def _of(instruction: Instruction) -> dict[str, Any]:
@@ -436,8 +462,9 @@ def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[dict[str, Any],
         # only a ``task`` is a task: a prompt still holds the constraint sentences
         task = value.get("task")
         stand_in = value.get("prompt") if value.get("prompt") is not None else prompt
-        return (_ifeval(value, task=task if task is not None else stand_in, prefix=f"{name}."),
-                task is not None, _ifeval_names(f"{name}."))
+        fields, names = _ifeval(value, task=task if task is not None else stand_in,
+                                prefix=f"{name}.")
+        return fields, task is not None, names
     if isinstance(value, Mapping):
         return _of(_hir(value, name)), True, _hir_names(f"{name}.constraints")
     if isinstance(value, list):
@@ -636,30 +663,9 @@ def _typed(row: Mapping[str, Any], at: TypedFields, prompt: str | None
     truth = _json_value(_get(row, gt_name), gt_name)
     if isinstance(truth, list):  # a bare list of constraints
         truth = {"instruction_id_list": truth}
-    if not isinstance(truth, Mapping) or not isinstance(truth.get("instruction_id_list"), list):
+    if not isinstance(truth, Mapping) or "instruction_id_list" not in truth:
         raise RowError("must be an object with 'instruction_id_list' (and 'kwargs')", gt_name)
-    items = truth["instruction_id_list"]
-    kwargs = truth.get("kwargs")
-    if kwargs is None:
-        kwargs = [None] * len(items)
-    elif not isinstance(kwargs, list) or len(kwargs) != len(items):
-        size = len(kwargs) if isinstance(kwargs, list) else _type_name(kwargs)
-        raise RowError(f"must be a list index-aligned with 'instruction_id_list' "
-                       f"({len(items)} entries), got {size}", f"{gt_name}.kwargs")
-    ids, params, triples = [], [], set()
-    for i, (item, kw) in enumerate(zip(items, kwargs)):
-        if isinstance(item, list):
-            cid, kw = _triple(item, f"{gt_name}.instruction_id_list[{i}]")
-            triples.add(i)
-        elif isinstance(item, str):
-            if kw is not None and not isinstance(kw, Mapping):
-                raise RowError(f"must be an object, got {_type_name(kw)}", f"{gt_name}.kwargs[{i}]")
-            cid, kw = item, dict(kw or {})
-        else:
-            raise RowError("must be a constraint id or a MulDimIF [type, subtype, sentence]",
-                           f"{gt_name}.instruction_id_list[{i}]")
-        ids.append(cid)
-        params.append(kw)
+    ids, params, triples = _constraints_of(truth, f"{gt_name}.")
     criteria = _get(row, at.criteria)
     if criteria is not None:
         if not isinstance(criteria, list) or not all(isinstance(c, str) for c in criteria):
@@ -674,7 +680,7 @@ def _typed(row: Mapping[str, Any], at: TypedFields, prompt: str | None
     if question is not None and not isinstance(question, str):
         raise RowError(f"must be a string, got {_type_name(question)}", at.question)
     names = FieldNames(f"{gt_name}.instruction_id_list[{{i}}]", f"{gt_name}.kwargs[{{i}}].{{name}}",
-                       gt_name, frozenset(triples))
+                       gt_name, triples)
     if question is None:  # no separate task: the prompt stands in for it
         if prompt is None:
             raise RowError("missing: the row has neither a task nor a prompt", at.question)
@@ -706,8 +712,8 @@ def _instruction(row: Mapping[str, Any], prompt: str | None
         return _muldimif(row, prompt)
     if "instruction_id_list" in row:
         task = _string(row, "task", optional=True)
-        return _ifeval(row, task=task if task is not None else prompt), task is not None, \
-            IFEVAL_NAMES
+        fields, names = _ifeval(row, task=task if task is not None else prompt)
+        return fields, task is not None, names
     for name in SPEC_FIELDS:
         value = _get(row, name)
         if value is not None:

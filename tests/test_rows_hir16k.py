@@ -299,3 +299,20 @@ def test_rule_lines_parse_as_with_the_old_regex(text):
 def test_wrapped_rules_are_joined_as_before():
     inst = instructions.parse_listing(f"Q\n{RULES_HEADER}\n1. a\n b \nc\n2.  d ")
     assert [c.text for c in inst.constraints] == ["a b c", "d"]
+
+
+def test_the_authors_rollout_dump_rows_with_muldimif_ground_truths():
+    """verl's ``_dump_generations`` rows (input, output, gts, score, step) of a type3 prompt: the
+    ground truth holds MulDimIF triples."""
+    dump = {"input": "Explain tides.", "output": "the tide rises", "score": 1.0, "step": 4,
+            "gts": json.dumps({"instruction_id_list": [WORDS, TIDE]})}
+    row = one(dump, need="responses")
+    assert row.ids == ("muldimif:words", "muldimif:keywords") and row.responses == (
+        "the tide rises",)
+    assert [c.check(row.responses[0]).passed for c in row.checkers()] == [True, True]
+    bad = {**dump, "gts": json.dumps({"instruction_id_list": [WORDS, UNPARSED]})}
+    with pytest.raises(rows.RowError) as exc:
+        one(bad).checkers("corrected")
+    assert exc.value.field == "gts.instruction_id_list[1][2]"
+    assert one({**dump, "gts": json.dumps({"instruction_id_list": [WORDS, 7]})}).field == \
+        "gts.instruction_id_list"
