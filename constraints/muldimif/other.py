@@ -145,9 +145,26 @@ def _space_end(text: str, i: int) -> int:
     return i
 
 
-def _next_quote(text: str, i: int) -> int:
-    single, double = text.find("'", i), text.find('"', i)
-    return double if single == -1 else single if double == -1 else min(single, double)
+class _Quotes:
+    """The next ``'`` or ``"`` at or after a position. Each kind's last answer is kept: it stays
+    right for any later question between the position asked then and the answer (or, when there
+    was none, after it), so a text with no ``"`` is scanned once, not once per question."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.last = {"'": (len(text) + 1, -1), '"': (len(text) + 1, -1)}
+
+    def _find(self, quote: str, i: int) -> int:
+        asked, found = self.last[quote]
+        if asked <= i and (found == -1 or i <= found):
+            return found
+        found = self.text.find(quote, i)
+        self.last[quote] = (i, found)
+        return found
+
+    def next(self, i: int) -> int:
+        single, double = self._find("'", i), self._find('"', i)
+        return double if single == -1 else single if double == -1 else min(single, double)
 
 
 def xml_tags(text: str) -> list[str]:
@@ -156,6 +173,7 @@ def xml_tags(text: str) -> list[str]:
     one pass: every step of a tag is forced (names and values end where they must), so the
     outcome from a position after a name or a value is computed once and remembered."""
     n = len(text)
+    quotes = _Quotes(text)
     outcome: dict[int, int] = {}  # position after a name/value -> end of the tag, or -1
 
     def after_item(j: int) -> int:
@@ -169,7 +187,7 @@ def xml_tags(text: str) -> list[str]:
             if k > j and k < n and _name_start(text[k]):
                 m = _name_end(text, k + 1)
                 if text.startswith("=", m) and m + 1 < n and text[m + 1] in "'\"":
-                    q = _next_quote(text, m + 2)
+                    q = quotes.next(m + 2)
                     if q != -1:
                         j = q + 1
                         continue
@@ -197,6 +215,7 @@ def xml_tags(text: str) -> list[str]:
 def attribute_count(tag: str) -> int:
     """``len(re.findall(r"(\\w+)=[\\"'][^\\"']*[\\"']", tag))`` in one pass."""
     count, i, n = 0, 0, len(tag)
+    quotes = _Quotes(tag)
     while i < n:
         if not _word(tag[i]):
             i += 1
@@ -205,7 +224,7 @@ def attribute_count(tag: str) -> int:
         while end < n and _word(tag[end]):
             end += 1
         if tag.startswith("=", end) and end + 1 < n and tag[end + 1] in "'\"":
-            q = _next_quote(tag, end + 2)
+            q = quotes.next(end + 2)
             if q != -1:
                 count += 1
                 i = q + 1
@@ -265,10 +284,11 @@ def _numbered(text: str, space_after: bool) -> bool:
     the newline ending the line)."""
     lines = text.split("\n")
     for index, line in enumerate(lines):
-        match = re.match(r"\d+\.", line.lstrip())
+        stripped = line.lstrip()
+        match = re.match(r"\d+\.", stripped) if stripped[:1].isdigit() else None
         if match is None:
             continue
-        rest = line.lstrip()[match.end():]
+        rest = stripped[match.end():]
         if not space_after or (rest[:1].isspace() if rest else index < len(lines) - 1):
             return True
     return False
