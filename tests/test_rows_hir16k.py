@@ -278,7 +278,7 @@ LISTED = st.tuples(SHORT, st.sampled_from([":", " :\u3000", ":\n", "", " x:"]), 
                    ).map(lambda p: f"{p[0]}【Constraint List】{p[1]}[{p[2]}]{p[3]}")
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(PIECES, max_size=14).map("".join) | LISTED)
 def test_constraint_list_finds_what_the_old_regex_found(prompt):
     old = OLD_LIST.search(prompt)
@@ -286,7 +286,7 @@ def test_constraint_list_finds_what_the_old_regex_found(prompt):
         None if old is None else (old.start(), old.group(1)))
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(PIECES, max_size=12).map("".join))
 def test_rule_lines_parse_as_with_the_old_regex(text):
     for line in text.splitlines() or [text]:
