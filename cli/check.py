@@ -64,7 +64,8 @@ def check(
     Each output row has **key**, **strict** and **loose** (booleans aligned with
     instruction_id_list), **follow_all_strict**, **follow_all_loose** and the
     **failures** with their explanations. A summary (prompt- and instruction-level accuracy,
-    per-constraint rates) goes to stderr when OUT is stdout, else to stdout.
+    per-constraint rates, and MulDimIF's metrics when rows have MulDimIF constraints) goes to
+    stderr when OUT is stdout, else to stdout.
 
     A row that cannot be scored (malformed JSON, unknown constraint id, invalid kwargs, missing
     response, mismatched lengths, a checker that cannot run) gets an output row with an
