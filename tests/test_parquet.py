@@ -195,3 +195,22 @@ def test_examples_are_small_and_readable_with_pyarrow():
     assert schema.field("prompt").type == pa.list_(pa.struct([("role", pa.string()),
                                                               ("content", pa.string())]))
     assert schema.field("reward_model").type.get_field_index("ground_truth") >= 0
+
+
+def test_relabel_any_dump_to_parquet_gives_verl_rows(tmp_path):
+    """A dump in our own form (IFEval constraints): data_source from the constraints' family,
+    q_type from the template, the criteria are the kept constraints' sentences."""
+    out = tmp_path / "replays.parquet"
+    result = run("relabel", EXAMPLES / "rollouts_sample.jsonl", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    written = pq.read_table(out).to_pylist()
+    assert written
+    for row in written:
+        truth = json.loads(row["reward_model"]["ground_truth"])
+        inst = Instruction(task=row["extra_info"]["question"], template=rows.Q_TYPES[
+            row["extra_info"]["q_type"]], constraints=[
+            {"id": cid, "kwargs": kw} for cid, kw in zip(truth["instruction_id_list"],
+                                                         truth["kwargs"])])
+        assert row["data_source"] == "type1"  # every constraint of the sample is IFEval's
+        assert row["extra_info"]["criteria"] == inst.sentences()
+        assert row["prompt"] == [{"role": "user", "content": inst.render()}]
