@@ -645,7 +645,8 @@ VERL_FIELDS = TypedFields("data_source", "reward_model.ground_truth", "extra_inf
                           "extra_info.criteria", "extra_info.q_type")
 
 
-def _typed_fields(row: Mapping[str, Any]) -> TypedFields | None:
+def typed_fields(row: Mapping[str, Any]) -> TypedFields | None:
+    """Where a HIR-16K or verl row keeps its parts; None for rows of other forms."""
     if row.get("source") in SOURCES and "ground_truth" in row:
         return HIR16K_FIELDS
     if row.get("data_source") in SOURCES and _get(row, "reward_model.ground_truth") is not None:
@@ -705,7 +706,7 @@ def _instruction(row: Mapping[str, Any], prompt: str | None
     """The ``Row`` fields of the row's instruction, whether it has a real task, and how its
     fields are named."""
     _refuse_code(row)
-    typed = _typed_fields(row)
+    typed = typed_fields(row)
     if typed is not None:
         return _typed(row, typed, prompt)
     if _is_muldimif(row):
@@ -791,7 +792,7 @@ def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0,
                has_task=has_task, key=row_key(value), multi=multi, names=names, source=source,
                lines=(line,) if line else (),
                pattern=_label(value, "constraint_pattern"), difficulty=_label(value, "difficulty"),
-               raw=value if _typed_fields(value) is not None else None,
+               raw=value if typed_fields(value) is not None else None,
                **({"group": _group_key(value), "step": _step(value),
                    "entropies": _entropies(value, len(responses), multi) if responses else None}
                   if dump else {}))

@@ -11,8 +11,8 @@ all (not Parquet, a malformed JSON array) raises ``TableError``: the command abo
 
 Parquet output is written when the run ends (a Parquet file has one schema, found from all its
 rows). A column whose values have no common Arrow type (a key that is a number in one row and a
-string in another), or a type Parquet cannot store (an empty object, ``{}``), is written as text:
-strings as they are, other values as JSON.
+string in another), or values Parquet cannot store (an empty object ``{}``; a lone surrogate,
+which UTF-8 cannot encode), is written as text: strings as they are, other values as JSON.
 """
 
 from __future__ import annotations

@@ -214,3 +214,23 @@ def test_relabel_any_dump_to_parquet_gives_verl_rows(tmp_path):
         assert row["data_source"] == "type1"  # every constraint of the sample is IFEval's
         assert row["extra_info"]["criteria"] == inst.sentences()
         assert row["prompt"] == [{"role": "user", "content": inst.render()}]
+
+
+def test_train_names_a_lone_surrogate_by_the_rows_own_field(tmp_path):
+    from hir.train.data import load
+
+    flat = json.loads((EXAMPLES / "hir16k_sample.jsonl").read_text().splitlines()[0])
+    flat["criteria"][1] = "Highlight \ud800 sections."
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(flat) + "\n", encoding="utf-8")  # JSON escapes the surrogate
+    _, rejects = load(path)
+    assert [(r.line, r.field) for r in rejects] == [(1, "criteria[1]")]
+    assert "lone surrogate" in rejects[0].error
+    verl = pq.read_table(EXAMPLES / "verl_sample.parquet").to_pylist()[:1]
+    verl[0]["extra_info"]["question"] += " \ud800"
+    del verl[0]["prompt"]  # rendered from the parts
+    verl_path = tmp_path / "verl.jsonl"  # Parquet's UTF-8 cannot hold a lone surrogate
+    verl_path.write_text(json.dumps(verl[0]) + "\n", encoding="utf-8")
+    _, rejects = load(verl_path)
+    assert [(r.line, r.field) for r in rejects] == [(1, "extra_info.question")]
+    assert "lone surrogate" in rejects[0].error
