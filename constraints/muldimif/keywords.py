@@ -128,9 +128,9 @@ class Rule:
                     return False, f"it contains the avoided keyword {kw.text!r}"
             return True, "it avoids " + _names(self.keywords)
         counts = [(kw, kw.count(text)) for kw in self.keywords]
-        shown = ", ".join(f"{kw.text!r} {c} times" for kw, c in counts) or "no keywords"
-        need = f"need each at least {self.min_count} times" if not self.any_of else \
-            f"need one of them at least {self.min_count} times"
+        shown = ", ".join(f"{kw.text!r} {c} time(s)" for kw, c in counts) or "no keywords"
+        need = f"need each at least {self.min_count} time(s)" if not self.any_of else \
+            f"need one of them at least {self.min_count} time(s)"
         if self.any_of:
             return any(c >= self.min_count for _, c in counts), f"found {shown}, {need}"
         return all(c >= self.min_count for _, c in counts), f"found {shown}, {need}"

@@ -106,14 +106,17 @@ class Punctuation(MulDimIFChecker):
             for unit in units:
                 if not unit.endswith(rule.ending):
                     return verdict(False, f"{_shown(unit)} does not end with {rule.ending!r}")
-            return verdict(True, f"all {len(units)} {rule.unit} end with {rule.ending!r}")
+            what = "the answer ends" if rule.unit == "answer" else \
+                f"all {len(units)} {rule.unit} end"
+            return verdict(True, f"{what} with {rule.ending!r}")
         for unit in units:
             if (unit[-1] in rule.allowed) == rule.negative:
                 return verdict(False, f"{_shown(unit)} ends with {unit[-1]!r}; need "
                                       f"{'none of' if rule.negative else 'one of'} "
                                       f"{rule.describe_marks()}")
-        return verdict(True, f"all {len(units)} {rule.unit} end with "
-                             f"{'none of' if rule.negative else 'one of'} "
+        what = "the answer ends" if rule.unit == "answer" else \
+            f"all {len(units)} {rule.unit} end"
+        return verdict(True, f"{what} with {'none of' if rule.negative else 'one of'} "
                              f"{rule.describe_marks()}")
 
     def _bullets(self, answer: str) -> Verdict:
