@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ..errors import ConstraintError
+# Importing the checker modules registers the checkers.
 from . import keywords, language, length, markdown, other, punctuation, table  # noqa: F401
-# (importing the modules registers the checkers)
 from ._keys import CHECKER_BY_KEY, PREFIX, checker_name
 
 __all__ = ["spec", "triple", "CHECKER_BY_KEY"]

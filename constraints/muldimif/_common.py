@@ -66,6 +66,16 @@ class MulDimIFChecker(Checker):
         return self.params.constraint
 
 
+def parse_int(digits: str) -> int:
+    """``int()`` of what ``str.isdigit()`` accepted; "²" passes that test but not ``int()``, and
+    the reference raises there: so do we, when the checker is built."""
+    try:
+        return int(digits)
+    except ValueError:
+        raise ConstraintError(f"the reference raises on the number {digits!r}",
+                              field="constraint") from None
+
+
 def fixed(passed: bool, why: str) -> Verdict:
     """The verdict of a sentence the reference does not understand: the same for every response."""
     return verdict(passed, f"the reference does not understand this sentence ({why}), so it "

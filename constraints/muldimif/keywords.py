@@ -20,7 +20,7 @@ from ..base import Verdict, verdict
 from ..errors import ConstraintError
 from ..registry import register
 from . import _keys
-from ._common import MulDimIFChecker, fixed
+from ._common import MulDimIFChecker, fixed, parse_int
 from ._scan import has_table_line
 
 
@@ -44,10 +44,6 @@ class Keyword:
 
     def found(self, text: str) -> bool:
         return self.pattern.search(text) is not None
-
-
-def keyword_count(keyword: Keyword, text: str) -> int:
-    return keyword.count(text)
 
 
 # The reference's quoted-keyword pattern, and ours: an opening single quote not preceded by a
@@ -75,21 +71,13 @@ def _small_number(word: str) -> int | None:
     """The reference's ``_parse_number``: digits (commas dropped) or a sum of number words."""
     word = word.strip().replace(",", "")
     if word.isdigit():
-        return _int(word)
+        return parse_int(word)
     total = 0
     for part in re.split(r"[\s-]+", word.strip().lower()):
         if part not in _SMALL_NUMBERS:
             return None
         total += _SMALL_NUMBERS[part]
     return total
-
-
-def _int(digits: str) -> int:
-    try:
-        return int(digits)
-    except ValueError:  # str.isdigit() accepts "²", int() does not: the reference raises there
-        raise ConstraintError(f"the reference raises on the number {digits!r}",
-                              field="constraint") from None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from ..errors import ConstraintError
 from ..registry import register
 from ..text import sentences as punkt_sentences
 from . import _keys
-from ._common import MulDimIFChecker, fixed
+from ._common import MulDimIFChecker, fixed, parse_int
 from ._scan import CJK_CHAR, CJK_SEPARATOR, HAN_CHAR, count_marks
 from .keywords import Keyword, answer_format, quoted
 
@@ -239,19 +239,11 @@ _WORD_NUMBERS = {
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_WORD_NUMBERS) + r")\b", re.I)
 
 
-def _int(digits: str) -> int:
-    try:
-        return int(digits)
-    except ValueError:  # str.isdigit() accepts "²", int() does not: the reference raises there
-        raise ConstraintError(f"the reference raises on the number {digits!r}",
-                              field="constraint") from None
-
-
 def compound_number(text: str) -> int | None:
     """Digits (commas dropped) or English number words up to "hundred" ("two hundred fifty")."""
     text = text.strip().replace(",", "")
     if text.isdigit():
-        return _int(text)
+        return parse_int(text)
     total = current = 0
     for part in re.split(r"[\s-]+", text.strip().lower()):
         if part not in _WORD_NUMBERS:
@@ -466,7 +458,7 @@ class Words(MulDimIFChecker):
                 if not match.group(2).isdigit():
                     raise ConstraintError(f"the reference raises on the number "
                                           f"{match.group(2)!r}", field="constraint")
-                return WordLength(match.group(1) == "at most", _int(match.group(2)))
+                return WordLength(match.group(1) == "at most", parse_int(match.group(2)))
         c = _NUMBER_WORD.sub(lambda m: str(_WORD_NUMBERS[m.group().lower()]), text)
         target_match = _EACH_TARGET.search(c)
         target = None if not target_match else \

@@ -17,7 +17,7 @@ from ..base import Verdict, verdict
 from ..errors import ConstraintError
 from ..registry import register
 from . import _keys
-from ._common import MulDimIFChecker
+from ._common import MulDimIFChecker, parse_int
 from ._scan import has_bold, heading
 
 _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -35,13 +35,7 @@ _USE_BLOCK_QUOTES = ("use block quotes", "using block quotes", "include a block 
 
 def _number(word: str) -> int | None:
     word = word.strip().lower()
-    if word.isdigit():
-        try:
-            return int(word)
-        except ValueError:
-            raise ConstraintError(f"the reference raises on the number {word!r}",
-                                  field="constraint") from None
-    return _NUMBERS.get(word)
+    return parse_int(word) if word.isdigit() else _NUMBERS.get(word)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..base import Verdict, verdict
 from ..registry import register
 from . import _keys
-from ._common import MulDimIFChecker, fixed
+from ._common import MulDimIFChecker
 from ._scan import pipe_span
 
 _NUMBERS = {
