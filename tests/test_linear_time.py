@@ -123,7 +123,7 @@ MARKUP = st.text(alphabet=st.sampled_from(list("#|-*_ \t\n\r.!?>`a1:\u3000x\x0b"
                max_size=12).map("\n".join)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(MARKUP)
 def test_muldimif_line_scans_equal_the_regexes(text):
     assert _scan.count_marks(text) == len([s for s in re.findall(r"[^.!?]*[.!?]", text)
@@ -154,7 +154,7 @@ TAGGY = st.text(alphabet=st.sampled_from(list("<>/ \t\n=\"'ab_:.-1é")), max_siz
 XML_TAG = r"<\s*([a-zA-Z_:][\w:.-]*)\s*(?:\s+[a-zA-Z_:][\w:.-]*=['\"][^'\"]*['\"])*\s*/?>"
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(TAGGY)
 def test_muldimif_xml_scans_equal_the_regexes(text):
     tags = [m.group(0) for m in re.finditer(XML_TAG, text)]
