@@ -102,6 +102,75 @@ FAMILIES = {
 }
 
 
+# Answers aimed at the MulDimIF reference's quadratic regexes (blank runs after a '#' or before a
+# '|', white space inside a heading or an XML tag, deep JSON, long tails without a full stop).
+FAMILIES.update({
+    "pipes": lambda n: "|" * n,
+    "hash_then_blank_lines": lambda n: "#" + "\n" * (n - 1),
+    "blank_lines_then_pipes": lambda n: "\n" * (n - 4) + "| |",
+    "heading_inner_spaces": lambda n: "# a" + " " * (n - 5) + " b",
+    "xml_tag_spaces": lambda n: "<a" + " " * (n - 3) + "!",
+    "xml_attribute_runs": lambda n: _cycle("<a x='<b y=' ", n),
+    "table_rows": lambda n: _cycle("| a | b |\n|---|---|\n", n),
+    "json_nesting": lambda n: "[" * (n // 2) + "]" * (n // 2),
+    "sources_runs": lambda n: _cycle("Sources:", n) + "\nx",
+})
+
+# MulDimIF: one id judges many sentences, each parsed into its own rule. The first sentence of
+# each id is its sample; the others time the remaining parse paths, under "id[label]".
+MULDIMIF_SENTENCES: dict[str, tuple[str, str, str]] = {
+    "muldimif:words": ("Length", "Words", "at least 5 words, at most 3 sentences, include 'a b'"),
+    "muldimif:words[each]": ("Length", "Words", "Each entry in the table must contain at most "
+                                                  "5 words"),
+    "muldimif:words[each_word]": ("Length", "Words", "each word must be at most 5 characters"),
+    "muldimif:sentences": ("Length", "Sentences", "The answer must contain at least 5 sentences"),
+    "muldimif:paragraphs": ("Length", "Paragraphs", "between 2 and 4 paragraphs"),
+    "muldimif:keywords": ("Content", "Keywords", "The keyword 'a' must appear at least twice"),
+    "muldimif:keywords[each]": ("Content", "Keywords",
+                                "Each entry must include the keyword 'a'"),
+    "muldimif:punctuation": ("Content", "Punctuation", "Each sentence must end with a period"),
+    "muldimif:punctuation[cells]": ("Content", "Punctuation", "Each cell must end with a period"),
+    "muldimif:punctuation[bullets]": ("Content", "Punctuation",
+                                      "Each bullet point must end with a period"),
+    "muldimif:markdown": ("Format", "Markdown", "Use heading levels 1 and 2, bold and bullet "
+                                                "points"),
+    "muldimif:markdown[quotes]": ("Markdown", "Block quotes", "The answer must be in block "
+                                                              "quotes"),
+    "muldimif:table": ("Table", "Row limit", "The table must have no more than 3 rows and "
+                                             "exactly 2 columns"),
+    "muldimif:english": ("Language", "English", "All headings must be in all uppercase"),
+    "muldimif:english[title]": ("Language", "English",
+                                "The answer must use capitalized letters for each word"),
+    "muldimif:english[json]": ("Language", "English", "JSON keys must be in lowercase"),
+    "muldimif:chinese": ("Language", "Chinese", "Must use Simplified Chinese characters"),
+    "muldimif:chinese[all]": ("Language", "Chinese", "Must use Traditional Chinese characters"),
+    "muldimif:json": ("Json", "Object nesting levels", "Object nesting levels must not exceed 3"),
+    "muldimif:format_other": ("XML", "Number of attributes", "no more than 2 attributes"),
+    "muldimif:format_other[rows]": ("Table", "Table", "a table, which is limited to a maximum "
+                                                      "of 3 rows"),
+    "muldimif:format_other[lists]": ("Format", "Text", "No lists"),
+    "muldimif:content_other": ("Content", "Identifiers", "End identifier: Sources must be cited "
+                                                         "at the end of the response"),
+    "muldimif:content_other[emojis]": ("Content", "Identifiers",
+                                       "Each sentence must include at least three emojis."),
+}
+EXTRA_PARAMS.update({label: {"type": t, "subtype": s, "constraint": x}
+                     for label, (t, s, x) in MULDIMIF_SENTENCES.items() if "[" not in label})
+
+
+def muldimif_variants(only: list[str], semantics_list: list[str]) -> list[tuple]:
+    """(label, semantics, checker) for the MulDimIF parse paths beyond each id's sample."""
+    out = []
+    for label, (t, s, x) in MULDIMIF_SENTENCES.items():
+        if "[" not in label or (only and not any(o in label for o in only)):
+            continue
+        cid = label.split("[")[0]
+        for semantics in semantics_list:
+            out.append((label, semantics, registry.build(
+                cid, {"type": t, "subtype": s, "constraint": x}, semantics=semantics)))
+    return out
+
+
 def sample_params() -> dict[str, dict]:
     """One valid parameter set per id: the first one the conformance files use."""
     samples: dict[str, dict] = {}
@@ -191,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
         for semantics in args.semantics:
             checkers.append((cid, semantics, registry.build(cid, kwargs, semantics=semantics)))
+    checkers += muldimif_variants(args.only, args.semantics)
 
     analyses = _analyses()
     caches = _caches()

@@ -7,7 +7,6 @@ files, options, the progress bar, the rejects report and the rich summary table.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
@@ -20,6 +19,7 @@ from .progress import (RejectReport, console, error_line, exit_on_closed_pipe, p
                        refuse_to_overwrite, rejects_path)
 
 if TYPE_CHECKING:
+    from rich.console import Group
     from rich.table import Table
 
     from hir import checking
@@ -28,11 +28,13 @@ if TYPE_CHECKING:
 def check(
     input: str = typer.Argument(
         ..., metavar="IN",
-        help="JSONL rows to check ('-' reads stdin). IFEval form: key, prompt, "
-             "instruction_id_list, kwargs, response; or hir form: instruction + response(s)."),
+        help="Rows to check: JSONL ('-' reads stdin), a .json array or .parquet. IFEval form "
+             "(key, prompt, instruction_id_list, kwargs, response), hir form (instruction + "
+             "response(s)), MulDimIF items, HIR-16K and verl rows (see docs/check.md)."),
     output: Optional[str] = typer.Option(
         None, "--output", "-o", metavar="OUT",
-        help="Where to write one result object per input row (default: stdout)."),
+        help="Where to write one result object per input row: JSONL, or Parquet when OUT ends "
+             "with .parquet (default: JSONL on stdout)."),
     responses: Optional[str] = typer.Option(
         None, "--responses", "-r", metavar="RESPONSES",
         help="Two-file form: IN holds the prompts, RESPONSES holds {prompt, response} rows "
@@ -62,7 +64,8 @@ def check(
     Each output row has **key**, **strict** and **loose** (booleans aligned with
     instruction_id_list), **follow_all_strict**, **follow_all_loose** and the
     **failures** with their explanations. A summary (prompt- and instruction-level accuracy,
-    per-constraint rates) goes to stderr when OUT is stdout, else to stdout.
+    per-constraint rates, and MulDimIF's metrics when rows have MulDimIF constraints) goes to
+    stderr when OUT is stdout, else to stdout.
 
     A row that cannot be scored (malformed JSON, unknown constraint id, invalid kwargs, missing
     response, mismatched lengths, a checker that cannot run) gets an output row with an
@@ -72,7 +75,7 @@ def check(
     scored. **Exit status**: 0 all rows scored; 1 some row rejected (the output is complete);
     2 aborted (usage error, unreadable input, internal error: the output is incomplete).
     """
-    from hir import checking, rows  # here, not at start-up: `hir --help` need not load them
+    from hir import checking, rows, tables  # here, not at start-up: `hir --help` needs none
 
     for path in (input, responses):
         if path is not None and path != jsonl.STDIN and not Path(path).is_file():
@@ -87,10 +90,10 @@ def check(
     to_stdout = output is None or output == jsonl.STDIN
     reporter = RejectReport(rejects)
 
-    lines: Iterator[jsonl.Line] = jsonl.read_jsonl(input)
+    lines: Iterator[jsonl.Line] = tables.read_rows(input)
     response_index = None
     if responses is not None:
-        response_index = rows.load_responses(jsonl.read_jsonl(responses),
+        response_index = rows.load_responses(tables.read_rows(responses),
                                              jsonl.display_name(responses))
         for rejected in response_index.rejected:
             reporter.add(rejected)
@@ -100,15 +103,15 @@ def check(
                                   strip_thinking=strip_thinking, workers=n_workers)
     summary = checking.Summary()
     try:
-        out = jsonl.open_output(output)
-    except OSError as exc:
+        out = tables.RowWriter(output)
+    except (OSError, tables.TableError) as exc:
         reporter.close()
-        error_line(f"error: cannot write {output}: {exc.strerror or exc}")
+        error_line(f"error: cannot write {output}: {getattr(exc, 'strerror', None) or exc}")
         raise typer.Exit(2)
     try:
-        with progress_bar("checking", not quiet, lambda: jsonl.count_lines(input)) as advance:
+        with progress_bar("checking", not quiet, lambda: tables.count_rows(input)) as advance:
             for result in results:
-                jsonl.write_line(out, result.to_json())
+                out.write(result.to_json())
                 summary.add(result)
                 if result.reject is not None:
                     reporter.add(result.reject)
@@ -119,10 +122,11 @@ def check(
             for rejected in unused:
                 reporter.add(rejected)
             summary.responses_rejected = len(response_index.rejected) + len(unused)
+        out.close()  # a Parquet file is written here, once every row is known
     except BrokenPipeError:
         exit_on_closed_pipe()
     finally:
-        if out is not sys.stdout:
+        if not out.parquet:
             out.close()
         reporter.close()
     if json_summary or not quiet:
@@ -142,8 +146,9 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
 
 
-def render_summary(summary: checking.Summary, source: str, semantics: str) -> Table:
-    """The summary as a rich table: overall accuracy, then one line per constraint id."""
+def render_summary(summary: checking.Summary, source: str, semantics: str) -> Table | Group:
+    """The summary as a rich table: overall accuracy, then one line per constraint id; with
+    MulDimIF constraints, a second table of MulDimIF's own metrics."""
     from rich.table import Table
     from rich.text import Text
 
@@ -167,4 +172,37 @@ def render_summary(summary: checking.Summary, source: str, semantics: str) -> Ta
         stats = summary.per_id[cid]
         table.add_row(Text(cid), str(stats.count), _pct(stats.strict / stats.count),
                       _pct(stats.loose / stats.count))
+    if not summary.muldimif.overall.n:
+        return table
+    from rich.console import Group
+
+    return Group(table, render_muldimif(summary.muldimif))
+
+
+def render_muldimif(stats: checking.MulDimIFSummary) -> Table:
+    """MulDimIF's metrics (strict): all-constraints and constraint-level accuracy, overall, by
+    pattern, by difficulty, by category (first and second level)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="MulDimIF metrics (strict)", caption="all: responses that follow all "
+                  "their constraints of the group; constraint: constraints followed",
+                  caption_justify="left")
+    table.add_column("group")
+    table.add_column("n", justify="right")
+    table.add_column("all %", justify="right")
+    table.add_column("constraints", justify="right")
+    table.add_column("constraint %", justify="right")
+
+    def row(name: str, tally: checking.Tally, end: bool = False) -> None:
+        data = tally.to_json()
+        table.add_row(Text(name), str(tally.n), _pct(data["all"]), str(tally.constraints),
+                      _pct(data["constraint"]), end_section=end)
+
+    row("overall", stats.overall, end=True)
+    for title, groups in (("pattern", stats.by_pattern), ("difficulty", stats.by_difficulty),
+                          ("type", stats.by_type), ("category", stats.by_category)):
+        names = sorted(groups)
+        for i, name in enumerate(names):
+            row(f"{title}: {name}", groups[name], end=i == len(names) - 1)
     return table

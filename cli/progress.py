@@ -68,12 +68,17 @@ class progress_bar:
 
 
 def rejects_path(output: str | None) -> str | None:
-    """The default rejects file beside OUT (``out.jsonl`` -> ``out.rejects.jsonl``); None when
-    OUT is standard output (the rejects are then all listed on stderr)."""
+    """The default rejects file beside OUT (``out.jsonl`` or ``out.parquet`` ->
+    ``out.rejects.jsonl``); None when OUT is standard output (the rejects are then all listed on
+    stderr)."""
     if output is None or output == jsonl.STDIN:
         return None
     name = str(output)
-    return (name[:-len(".jsonl")] if name.endswith(".jsonl") else name) + ".rejects.jsonl"
+    for suffix in (".jsonl", ".parquet"):
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+            break
+    return name + ".rejects.jsonl"
 
 
 def refuse_to_overwrite(inputs: tuple[str | None, ...], outputs: tuple[tuple[str, str | None], ...]

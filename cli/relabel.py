@@ -7,7 +7,6 @@ the progress bar, the rejects report and the summary. Option defaults are ``Rela
 from __future__ import annotations
 
 import os
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -34,11 +33,14 @@ class BudgetChoice(str, Enum):
 def relabel(
     input: str = typer.Argument(
         ..., metavar="IN",
-        help="Rollout dump, JSONL ('-' reads stdin): one group per line "
+        help="Rollout dump: JSONL ('-' reads stdin), a .json array or .parquet: one group per row "
              "({id, instruction, responses, entropies?, step?}), one row per response with a group "
-             "key, IFEval-style rows with 'responses', or verl rollout dumps. See docs/relabel.md."),
+             "key, IFEval-style rows with 'responses', verl rollout dumps, MulDimIF, HIR-16K or "
+             "verl rows with responses. See docs/relabel.md."),
     output: Optional[str] = typer.Option(
-        None, "--output", "-o", metavar="OUT", help="Where to write the replays (default: stdout)."),
+        None, "--output", "-o", metavar="OUT",
+        help="Where to write the replays: JSONL (default: stdout), or, when OUT ends with "
+             ".parquet, rows of the authors' verl trainer (ready for a verl run)."),
     k: int = typer.Option(DEFAULTS.k, "--k", "-k", min=0,
                           help="Replays per group (group budget) or per group on average over "
                                "the batch (global budget)."),
@@ -91,7 +93,7 @@ def relabel(
     still relabeled. **Exit status**: 0 all rows relabeled; 1 some row rejected (the output is
     complete); 2 aborted (usage error, unreadable input, internal error: the output is incomplete).
     """
-    from hir import jsonl
+    from hir import jsonl, tables
     from hir.relabel import Summary, relabel_stream
     from hir.rows import read_groups
 
@@ -105,24 +107,30 @@ def relabel(
                            semantics=semantics.value)
     summary = Summary()
     n_workers = workers or os.cpu_count() or 1
+    try:
+        out = tables.RowWriter(output)
+    except (OSError, tables.TableError) as exc:
+        error_line(f"error: cannot write {output}: {getattr(exc, 'strerror', None) or exc}")
+        raise typer.Exit(2)
     events = relabel_stream(read_groups(input), config=config, default_step=step,
                             include_originals=include_originals, system=system,
-                            workers=n_workers, batch_groups=batch_groups, summary=summary)
-    out = jsonl.open_output(output)
+                            workers=n_workers, batch_groups=batch_groups, summary=summary,
+                            verl=out.parquet)
     report = RejectReport(rejects)
     try:
-        with progress_bar("relabeling", not quiet, lambda: jsonl.count_lines(input)) as advance:
+        with progress_bar("relabeling", not quiet, lambda: tables.count_rows(input)) as advance:
             for event in events:
                 for row in event.rows:
-                    jsonl.write_line(out, row)
+                    out.write(row)
                 for rej in event.rejects:
                     report.add(rej)
                 advance(event.consumed)
         out.flush()
+        out.close()  # a Parquet file is written here, once every row is known
     except BrokenPipeError:
         exit_on_closed_pipe()
     finally:
-        if out is not sys.stdout:
+        if not out.parquet:
             out.close()
         report.close()
     if not quiet:

@@ -27,10 +27,11 @@ def train(
     trust_remote_code: Optional[bool] = typer.Option(
         None, "--trust-remote-code/--no-trust-remote-code",
         help="Run the model's own Python code from its directory or Hub repo (off by default)."),
-    data: Optional[str] = typer.Option(None, help="Training JSONL: hir instruction rows or IFEval "
-                                       "rows (default: the built-in toy task)."),
-    eval_data: Optional[str] = typer.Option(None, help="Held-out JSONL (default: a split of "
-                                            "--data); each eval also logs its hir check "
+    data: Optional[str] = typer.Option(None, help="Training rows (JSONL, .json array or "
+                                       ".parquet): hir, IFEval, MulDimIF, HIR-16K or verl rows "
+                                       "(default: the built-in toy task)."),
+    eval_data: Optional[str] = typer.Option(None, help="Held-out rows, same formats (default: a "
+                                            "split of --data); each eval also logs its hir check "
                                             "accuracies (IFEval's four numbers)."),
     preset: Optional[str] = typer.Option(None, help="paper: the authors' released run's "
                                          "settings (docs/train.md); explicit options and the "

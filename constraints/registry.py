@@ -23,6 +23,7 @@ ENTRY_POINT_GROUP = "hir.constraints"
 _BUILTIN_MODULES: tuple[str, ...] = (
     "constraints.ifeval",
     "constraints.ifbench",
+    "constraints.muldimif",
 )
 
 _REGISTRY: dict[str, type[Checker]] = {}
@@ -117,6 +118,9 @@ def build(constraint_id: str, kwargs: Mapping[str, Any] | None = None, *,
     try:
         cls = checker_class(constraint_id)
         params = cls.Params.model_validate(given(kwargs))
+        # A checker may refuse valid-looking parameters when it is built (a MulDimIF sentence it
+        # cannot parse): its ConstraintError is named like a validation error.
+        return cls(params, prompt=prompt, semantics=semantics)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
@@ -132,7 +136,6 @@ def build(constraint_id: str, kwargs: Mapping[str, Any] | None = None, *,
         exc.constraint_id = exc.constraint_id or constraint_id
         raise type(exc)(exc.message, constraint_id=exc.constraint_id, index=exc.index,
                         field=exc.field) from None
-    return cls(params, prompt=prompt, semantics=semantics)
 
 
 def build_all(constraint_ids: Iterable[str], kwargs_list: Iterable[Mapping[str, Any] | None] | None,

@@ -83,6 +83,11 @@ class RowResult:
     samples: tuple[Sample, ...] = ()
     multi: bool = False  # the row gave a ``responses`` list (output nests one object per response)
     reject: Reject | None = None
+    # MulDimIF's metric groups: the row's constraint_pattern and difficulty, and each
+    # constraint's [type, subtype] key (None for other constraints); None without MulDimIF ones
+    pattern: str | None = None
+    difficulty: str | None = None
+    categories: tuple[str | None, ...] | None = None
 
     @property
     def ok(self) -> bool:
@@ -175,7 +180,16 @@ def score_line(line: Line, *, semantics: Semantics = "reference",
     except RowError as exc:
         return RowResult(line.number, row.key, ids,
                          reject=row.rejects(exc)[0])
-    return RowResult(line.number, row.key, ids, samples, row.multi)
+    return RowResult(line.number, row.key, ids, samples, row.multi, pattern=row.pattern,
+                     difficulty=row.difficulty, categories=muldimif_keys(row))
+
+
+def muldimif_keys(row: Row) -> tuple[str | None, ...] | None:
+    """Each constraint's MulDimIF ``Type_Subtype`` key (None for other constraints), or None
+    when the row has no MulDimIF constraint."""
+    keys = tuple(f"{kw.get('type')}_{kw.get('subtype')}" if cid.startswith(MULDIMIF_PREFIX)
+                 else None for cid, kw in zip(row.ids, row.kwargs))
+    return keys if any(k is not None for k in keys) else None
 
 
 def _as_lines(rows: Iterable[Line | Mapping[str, Any]], source: str) -> Iterator[Line]:
@@ -274,6 +288,7 @@ class Summary:
     instruction_loose: int = 0
     per_id: dict[str, IdStats] = field(default_factory=dict)
     responses_rejected: int = 0  # rows of a separate responses file that could not be used
+    muldimif: "MulDimIFSummary" = field(default_factory=lambda: MulDimIFSummary())
 
     def add(self, result: RowResult) -> None:
         self.rows += 1
@@ -282,6 +297,7 @@ class Summary:
             return
         self.scored += 1
         for sample in result.samples:
+            self.muldimif.add(result, sample)
             self.samples += 1
             self.prompt_strict += sample.follow_all_strict
             self.prompt_loose += sample.follow_all_loose
@@ -314,7 +330,116 @@ class Summary:
             out["responses_rejected"] = self.responses_rejected
         out.update(self.accuracy())
         out["per_id"] = {cid: self.per_id[cid].to_json() for cid in sorted(self.per_id)}
+        if self.muldimif.overall.n:
+            out["muldimif"] = self.muldimif.to_json()
         return out
+
+
+# ----------------------------------------------------------------------------------------------
+# MulDimIF's metrics
+
+MULDIMIF_PREFIX = "muldimif:"
+
+# The MulDimIF reference's ``constraint_mapping`` (evaluation.py, read, not copied): each
+# "Type_Subtype" key of its test set onto its 4 first-level / 12 second-level categories
+# ("First_Second"); the metrics group constraints by these.
+MULDIMIF_CATEGORY: dict[str, str] = {
+    **dict.fromkeys(("Content_Keywords", "Content_Keywords: Must include", "Content_Mention"),
+                    "Content_Keywords"),
+    **dict.fromkeys(("Content_Identifiers", "Citations_In-text", "Content_Sources",
+                     "Format_Text", "References_Format", "Format_Bullet Points"),
+                    "Content_Identifiers"),
+    **dict.fromkeys(("Content_Punctuation", "Content_Punctuation: Ending punctuation",
+                     "Punctuation_Ending punctuation", "Content_Quotes"),
+                    "Content_Punctuation"),
+    **dict.fromkeys(("Format_Table", "Table_Row limit", "Table_Column limit",
+                     "Format_Table: Row limit", "Format_Table: Column limit", "Table_Table"),
+                    "Format_Table"),
+    **dict.fromkeys(("Format_Markdown", "Markdown_Heading levels",
+                     "Format_Markdown: Heading levels", "Markdown_Block quotes",
+                     "Format_Markdown: Block quotes"), "Format_Markdown"),
+    **dict.fromkeys(("Format_Json", "Json_Object nesting levels", "Json_Number of attributes"),
+                    "Format_Json"),
+    **dict.fromkeys(("Format_XML", "XML_Number of attributes"), "Format_XML"),
+    **dict.fromkeys(("Language_English", "Language_English: Capitalized",
+                     "Language_English: All Uppercase"), "Language_English"),
+    **dict.fromkeys(("Language_Chinese", "Language_Chinese: Simplified",
+                     "Language_Chinese: Traditional"), "Language_Chinese"),
+    **dict.fromkeys(("Length_Words", "Length_Words: At most", "Length_Words: At least",
+                     "Length_Words: Range", "Words_At most", "Content_Length", "Format_Blurb",
+                     "Format_Word Count", "Format_Length"), "Length_Words"),
+    **dict.fromkeys(("Length_Sentences", "Length_Sentences: At least",
+                     "Length_Sentences: At most", "Length_Sentences: Range", "Sentences_At most",
+                     "Sentences_At least"), "Length_Sentences"),
+    **dict.fromkeys(("Length_Paragraphs", "Length_Paragraphs: At most",
+                     "Length_Paragraphs: At least", "Length_Paragraphs: Range",
+                     "Paragraphs_At most"), "Length_Paragraphs"),
+}
+
+
+@dataclass
+class Tally:
+    """One MulDimIF group: responses (or response x category pairs) that follow all their
+    constraints of the group, and constraints followed."""
+
+    n: int = 0
+    all_followed: int = 0
+    constraints: int = 0
+    followed: int = 0
+
+    def add(self, verdicts: list[bool]) -> None:
+        self.n += 1
+        self.all_followed += all(verdicts)
+        self.constraints += len(verdicts)
+        self.followed += sum(verdicts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"n": self.n, "all": _rate(self.all_followed, self.n),
+                "constraints": self.constraints,
+                "constraint": _rate(self.followed, self.constraints)}
+
+
+@dataclass
+class MulDimIFSummary:
+    """MulDimIF's metrics over the strict verdicts of its constraints, as its evaluation reports
+    them: all-constraints accuracy (responses whose constraints all pass) and constraint-level
+    accuracy (constraints passed), overall, by ``constraint_pattern``, by ``difficulty``, and by
+    constraint category (first level, e.g. "Format", and second level, e.g. "Format_Table"; a
+    response counts once per category it has, passing when all its constraints of that category
+    pass). Constraints of other families in the same row are left out of these."""
+
+    overall: Tally = field(default_factory=Tally)
+    by_pattern: dict[str, Tally] = field(default_factory=dict)
+    by_difficulty: dict[str, Tally] = field(default_factory=dict)
+    by_type: dict[str, Tally] = field(default_factory=dict)
+    by_category: dict[str, Tally] = field(default_factory=dict)
+
+    def add(self, result: RowResult, sample: Sample) -> None:
+        if result.categories is None:
+            return
+        marked = [(MULDIMIF_CATEGORY.get(key, key), ok)
+                  for key, ok in zip(result.categories, sample.strict) if key is not None]
+        verdicts = [ok for _, ok in marked]
+        self.overall.add(verdicts)
+        for label, table in ((result.pattern, self.by_pattern),
+                             (result.difficulty, self.by_difficulty)):
+            if label is not None:
+                table.setdefault(label, Tally()).add(verdicts)
+        for level, table in ((0, self.by_type), (1, self.by_category)):
+            groups: dict[str, list[bool]] = {}
+            for category, ok in marked:
+                name = category.split("_", 1)[0] if level == 0 else category
+                groups.setdefault(name, []).append(ok)
+            for name, oks in groups.items():
+                table.setdefault(name, Tally()).add(oks)
+
+    def to_json(self) -> dict[str, Any]:
+        def each(table: dict[str, Tally]) -> dict[str, Any]:
+            return {k: table[k].to_json() for k in sorted(table)}
+
+        return {**self.overall.to_json(), "by_pattern": each(self.by_pattern),
+                "by_difficulty": each(self.by_difficulty), "by_type": each(self.by_type),
+                "by_category": each(self.by_category)}
 
 
 def summarize(results: Iterable[RowResult]) -> Summary:

@@ -173,8 +173,29 @@ def render(task: str, sentences: Sequence[str], template: str = "inline") -> str
 # -- MulDimIF listing prompts --------------------------------------------------------------------
 
 _HEADER_RE = re.compile(r"the output must follow the following rules\s*:", re.IGNORECASE)
-_RULE_RE = re.compile(r"^\s*(\d+)[.)]\s*(.*?)\s*$")
-_CONSTRAINT_LIST_RE = re.compile(r"【Constraint List】\s*:\s*(\[.*\])\s*$", re.DOTALL)
+# A rule's text is ``.strip()``ped after the match: a ``\s*(.*?)\s*$`` tail backtracks
+# quadratically on a long run of spaces inside a line.
+_RULE_RE = re.compile(r"^\s*(\d+)[.)](.*)$")
+_CONSTRAINT_LIST = "【Constraint List】"
+_LIST_OPEN_RE = re.compile(r"\s*:\s*\[")
+
+
+def _constraint_list(prompt: str) -> tuple[int, str] | None:
+    r"""Where the first ``【Constraint List】:[...]`` that ends the prompt starts, and its literal.
+
+    What ``re.search(r"【Constraint List】\s*:\s*(\[.*\])\s*$", prompt, re.DOTALL)`` finds, in
+    linear time: the regex rescans the rest of the prompt from every occurrence of the marker.
+    """
+    tail = prompt.rstrip()
+    if not tail.endswith("]"):
+        return None
+    start = prompt.find(_CONSTRAINT_LIST)
+    while start >= 0:
+        opened = _LIST_OPEN_RE.match(prompt, start + len(_CONSTRAINT_LIST))
+        if opened is not None and opened.end() < len(tail):
+            return start, prompt[opened.end() - 1:len(tail)]
+        start = prompt.find(_CONSTRAINT_LIST, start + 1)
+    return None
 
 UNCHECKED_GROUP = "text"
 
@@ -202,7 +223,7 @@ def parse_listing(prompt: str, ids: Sequence[str | ConstraintSpec | None] | None
     if match is None:
         raise ValueError(f"no {RULES_HEADER!r} header in the prompt")
     task = prompt[:match.start()].strip()
-    rules: list[str] = []
+    rules: list[list[str]] = []  # each rule's lines, joined at the end (linear in wrapped lines)
     lines = prompt[match.end():].splitlines()
     context: str | None = None
     blank = False
@@ -217,17 +238,17 @@ def parse_listing(prompt: str, ids: Sequence[str | ConstraintSpec | None] | None
             if blank:  # a blank line then prose: the rules are over, the rest is context
                 context = "\n".join(lines[n:]).strip()
                 break
-            rules[-1] = f"{rules[-1]} {line.strip()}"  # a rule wrapped onto the next line
+            rules[-1].append(line.strip())  # a rule wrapped onto the next line
             continue
         blank = False
-        number, text = int(m.group(1)), m.group(2)
+        number, text = int(m.group(1)), m.group(2).strip()
         if number != len(rules) + 1:
             raise ValueError(f"rule numbered {number} where {len(rules) + 1} was expected")
-        rules.append(text)
+        rules.append([text])
     if not rules:
         raise ValueError("the rules header is followed by no numbered rule")
-    return Instruction(task=task, constraints=_specs(rules, ids), template="rules",
-                       context=context)
+    return Instruction(task=task, constraints=_specs([" ".join(r) for r in rules], ids),
+                       template="rules", context=context)
 
 
 def _specs(texts: Sequence[str], ids: Sequence[str | ConstraintSpec | None] | None
@@ -266,12 +287,12 @@ def from_muldimif(item: dict[str, Any], ids: Sequence[str | ConstraintSpec | Non
             inst = inst.model_copy(update={"constraints": [
                 c.model_copy(update={"id": d or c.id}) for c, d in zip(inst.constraints, default_ids)]})
         return inst
-    m = _CONSTRAINT_LIST_RE.search(prompt)
-    if m is None:
+    found = _constraint_list(prompt)
+    if found is None:
         raise ValueError("prompt has neither a rules list nor a 【Constraint List】")
-    listed = ast.literal_eval(m.group(1))
+    listed = ast.literal_eval(found[1])
     texts = [str(t[2]) for t in listed]
-    task = prompt[:m.start()].strip()
+    task = prompt[:found[0]].strip()
     specs = _specs(texts, ids if ids is not None else
                    [unchecked_id(f"{t[0]}_{t[1]}") for t in listed])
     return Instruction(task=task, constraints=specs, template="rules")

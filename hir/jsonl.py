@@ -76,11 +76,12 @@ def _decode(source: str, number: int, raw: bytes) -> Line | None:
         return Line(source, number, error=f"malformed JSON: {exc}".split(";")[0])
     if not isinstance(value, dict):
         return Line(source, number,
-                    error=f"expected a JSON object, got {_json_type(value)}")
+                    error=f"expected a JSON object, got {json_type(value)}")
     return Line(source, number, value=value)
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """What a JSON value is, in words ("an array", "a string", ...)."""
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):

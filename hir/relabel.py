@@ -34,7 +34,8 @@ from constraints import Mode, Semantics
 from .instructions import Instruction
 from .masks import Mask, mask
 from .rewrite import hindsight
-from .rows import Reject, Row, RowError
+from .jsonl import dumps
+from .rows import TEMPLATE_Q_TYPES, Reject, Row, RowError
 from .knobs import RelabelConfig
 from .select import select
 
@@ -208,6 +209,68 @@ def replay_row(group: Row, selected: Selected, lambda_: float,
     }
 
 
+# -- verl rows (a Parquet replay file ready for a verl run) ----------------------------------------
+
+# verl's ``data_source`` of the authors' reward function, per constraint family.
+FAMILY_SOURCES = (("constraints.ifeval", "type1"), ("constraints.ifbench", "type2"),
+                  ("constraints.muldimif", "type3"))
+HIR_COLUMNS = ("kind", "source_id", "response_index", "response", "reward", "kept", "dropped",
+               "satisfied", "cla", "score", "lambda")
+
+
+def data_source(instruction: Instruction) -> str:
+    """``type1`` (IFEval), ``type2`` (IFBench) or ``type3`` (MulDimIF) when every constraint is
+    of that family, as the authors' reward function routes rows; else ``hir``."""
+    from constraints import checker_class
+
+    families = {next((src for mod, src in FAMILY_SOURCES
+                      if checker_class(cid).__module__.startswith(mod)), "hir")
+                for cid in instruction.ids}
+    return families.pop() if len(families) == 1 else "hir"
+
+
+def ground_truth(instruction: Instruction) -> str:
+    """The verl ground truth of an instruction, as JSON text (verl stores it as a string):
+    ``instruction_id_list`` (MulDimIF constraints as their ``[type, subtype, sentence]``) and
+    ``kwargs``, index-aligned."""
+    from constraints.muldimif import triple
+
+    items, kwargs = [], []
+    for spec in instruction.constraints:
+        if spec.id.startswith("muldimif:"):
+            items.append(list(triple(spec.id, spec.kwargs)))
+            kwargs.append({})
+        else:
+            items.append(spec.id)
+            kwargs.append(dict(spec.kwargs))
+    return dumps({"instruction_id_list": items, "kwargs": kwargs})
+
+
+def verl_row(group: Row, row: dict[str, Any]) -> dict[str, Any]:
+    """A relabel output row (``original_row`` / ``replay_row``) as a row of the authors' verl
+    trainer: ``data_source``, ``prompt`` (chat messages), ``reward_model.ground_truth`` (the
+    row's constraints: the hindsight ones for a replay), ``extra_info`` (``question``, the kept
+    ``criteria`` sentences, ``q_type``), the input verl row's other columns as they were, and
+    this module's columns (``kind``, ``source_id``, ``response``, ``reward``, ...)."""
+    inst = Instruction.model_validate(row["instruction"])
+    raw = dict(group.raw or {})
+    style = raw.get("reward_model", {}).get("style", "rule") \
+        if isinstance(raw.get("reward_model"), dict) else "rule"
+    extra = dict(raw["extra_info"]) if isinstance(raw.get("extra_info"), dict) else {}
+    extra.update(question=inst.task, criteria=inst.sentences(),
+                 q_type=TEMPLATE_Q_TYPES[inst.template])
+    out = {k: v for k, v in raw.items()
+           if k not in ("source", "ground_truth", "question", "criteria", "q_type", "prompt",
+                        "responses", "response", "output", "entropies", "token_entropies",
+                        "logprobs")}
+    out.update(data_source=raw.get("data_source") or raw.get("source") or data_source(inst),
+               prompt=row["messages"], reward_model={"style": style,
+                                                     "ground_truth": ground_truth(inst)},
+               extra_info=extra)
+    out.update({k: row[k] for k in HIR_COLUMNS if k in row})
+    return out
+
+
 @dataclass
 class Event:
     """One unit of ``relabel_stream`` output: a relabeled group's rows, or a rejected group."""
@@ -252,12 +315,13 @@ def _masked(items: Iterable[Any], config: RelabelConfig, workers: int
 def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfig(),
                    default_step: int = 0, include_originals: bool = False,
                    system: str | None = None, workers: int = 1,
-                   batch_groups: int | None = None, summary: Summary | None = None
-                   ) -> Iterator[Event]:
+                   batch_groups: int | None = None, summary: Summary | None = None,
+                   verl: bool = False) -> Iterator[Event]:
     """Relabel a stream of groups and rejects (``hir.rows.read_groups``).
 
     Yields events in input order; output is identical for any ``workers``. ``summary`` (updated in
-    place) collects the run's statistics.
+    place) collects the run's statistics. ``verl``: write rows of the authors' verl trainer
+    (``verl_row``) instead of this module's JSON rows.
     """
 
     summary = summary if summary is not None else Summary()
@@ -282,6 +346,8 @@ def relabel_stream(items: Iterable[Any], *, config: RelabelConfig = RelabelConfi
                 rows += [original_row(g, i, mi, system) for i, mi in enumerate(m)]
                 summary.originals_written += len(m)
             rows += [replay_row(g, s, lam, system) for s in rs]
+            if verl:
+                rows = [verl_row(g, row) for row in rows]
             yield Event(rows=rows, consumed=len(g.lines) or 1)
         batch = []
 

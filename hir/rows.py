@@ -21,6 +21,20 @@ Row forms (detected per row; a file may mix them):
    a hir instruction object, ``{"instruction_id_list", "kwargs", "task"?}`` or a list of
    ``{"id", "kwargs"}``, or any of these as a JSON string (verl stores ground truths as strings);
    rollout dumps give the decoded prompt as ``input`` and the response as ``output``.
+4. **MulDimIF items**: ``constraints`` as ``[type, subtype, sentence]`` triples (each becomes
+   ``muldimif:<checker>`` via ``constraints.muldimif.spec``), the prompt as ``prompt`` or the first
+   user turn of ``conversations``, the answer as ``response`` or a final assistant turn;
+   ``constraint_pattern`` and ``difficulty`` are kept for MulDimIF's metrics. A Listing prompt whose
+   rules align with the constraints is replayable (the rules keep their wording).
+5. **HIR-16K rows** (``source`` ``type1``..``type3``, ``question``, ``criteria``, ``q_type``,
+   ``ground_truth``) and the **verl rows of the HiR authors' trainer** (``data_source``,
+   ``prompt`` chat turns, ``reward_model.ground_truth``, ``extra_info.question`` / ``criteria`` /
+   ``q_type``): the task, the constraint sentences (index-aligned with the ground truth, whose
+   ``instruction_id_list`` holds ids or MulDimIF triples) and the template (``Q_TYPES``) kept apart.
+
+``type4`` rows (VerIF-style: Python checker functions or ``[llm]`` judge constraints in the data)
+are rejected naming the field; nothing from data is ever executed. A ``prompt`` may be text or
+chat turns (its last user turn is the prompt).
 
 Responses: ``response`` (one), ``responses`` (a list: one group of samples) or verl's ``output``.
 Entropies for HiR's selection score: ``entropies`` / ``token_entropies`` / ``logprobs`` (one entry
@@ -48,9 +62,10 @@ from pydantic import ValidationError
 
 from constraints import Checker, ConstraintError, Semantics, build_all
 
-from .instructions import TEMPLATES, ConstraintSpec, Instruction
-from .jsonl import Line, read_jsonl
+from .instructions import TEMPLATES, ConstraintSpec, Instruction, from_muldimif
+from .jsonl import Line
 from .select import mean_entropy
+from .tables import read_rows
 
 GROUP_KEYS = ("group", "group_id", "uid", "prompt_id", "source_id", "id", "key")
 SPEC_FIELDS = ("instruction", "gts", "ground_truth", "reward_model.ground_truth")
@@ -101,6 +116,10 @@ def reject_of(line: Line, exc: RowError | None = None) -> Reject:
 # The parsed row
 
 
+# Where each parameter of a MulDimIF checker comes from in a ``[type, subtype, sentence]`` triple.
+TRIPLE_POSITION = {"type": 0, "subtype": 1, "constraint": 2}
+
+
 @dataclass(frozen=True)
 class FieldNames:
     """How a row spells its constraints, to name a constraint's field in an error."""
@@ -108,10 +127,15 @@ class FieldNames:
     id: str      # format string with {i}: "instruction_id_list[{i}]", "instruction.constraints[{i}].id"
     param: str   # format string with {i} and {name}
     spec: str    # the field holding the constraints ("" for IFEval rows: several top-level fields)
+    triples: frozenset[int] = frozenset()  # constraints given as MulDimIF triples at ``id``
 
     def of(self, exc: ConstraintError) -> str | None:
         if exc.index is None:
             return exc.field if exc.field else (self.spec or None)
+        if exc.index in self.triples:  # a triple's sentence is ``[2]``, not a named parameter
+            at = self.id.format(i=exc.index)
+            position = TRIPLE_POSITION.get(exc.field or "")
+            return at if position is None else f"{at}[{position}]"
         if exc.field is None:
             return self.id.format(i=exc.index)
         return self.param.format(i=exc.index, name=exc.field)
@@ -127,7 +151,6 @@ def _hir_names(path: str) -> FieldNames:
                       path.rsplit(".", 1)[0] if path.endswith(".constraints") else path)
 
 
-IFEVAL_NAMES = _ifeval_names()
 HIR_NAMES = _hir_names("instruction.constraints")
 
 
@@ -156,6 +179,10 @@ class Row:
     names: FieldNames = HIR_NAMES
     source: str = "<rows>"
     lines: tuple[int, ...] = ()
+    pattern: str | None = None        # MulDimIF's ``constraint_pattern`` (for its metrics)
+    difficulty: str | None = None     # MulDimIF's ``difficulty``
+    # the input row of a HIR-16K or verl row: its other columns are written back with its replays
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, instruction: Instruction, **fields: Any) -> "Row":
@@ -359,31 +386,58 @@ def _hir(value: Any, path: str) -> Instruction:
         raise _pydantic_error(exc, path) from None
 
 
-def _ifeval(row: Mapping[str, Any], *, task: str | None, prefix: str = "") -> dict[str, Any]:
-    """``Row`` fields from ``instruction_id_list`` + ``kwargs`` (+ ``template``) of ``row``."""
-    ids = row.get("instruction_id_list")
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+def _constraints_of(value: Mapping[str, Any], prefix: str = ""
+                    ) -> tuple[list[str], list[dict[str, Any]], frozenset[int]]:
+    """The ids, kwargs and MulDimIF-triple indices of ``instruction_id_list`` + ``kwargs``.
+
+    ``instruction_id_list`` holds constraint ids or MulDimIF ``[type, subtype, sentence]``
+    triples (the authors' ``type3`` ground truths); ``kwargs`` is index-aligned (absent or null:
+    no parameters; a triple's entry is not read).
+    """
+    items = value.get("instruction_id_list")
+    if not isinstance(items, list):
         raise RowError("must be a list of constraint id strings", f"{prefix}instruction_id_list")
-    kwargs = row.get("kwargs")
+    kwargs = value.get("kwargs")
     if kwargs is None:
-        kwargs = [{}] * len(ids)
+        kwargs = [None] * len(items)
     elif not isinstance(kwargs, list):
         raise RowError("must be a list of objects, index-aligned with 'instruction_id_list'",
                        f"{prefix}kwargs")
-    elif len(kwargs) != len(ids):
-        raise RowError(f"has {len(kwargs)} entries for {len(ids)} instruction ids (they must be "
+    elif len(kwargs) != len(items):
+        raise RowError(f"has {len(kwargs)} entries for {len(items)} instruction ids (they must be "
                        "index-aligned)", f"{prefix}kwargs")
-    for i, kw in enumerate(kwargs):
-        if kw is not None and not isinstance(kw, dict):
-            raise RowError(f"must be an object, got {_type_name(kw)}", f"{prefix}kwargs[{i}]")
+    ids, params, triples = [], [], set()
+    for i, (item, kw) in enumerate(zip(items, kwargs)):
+        if isinstance(item, list):
+            cid, kw = _triple(item, f"{prefix}instruction_id_list[{i}]")
+            triples.add(i)
+        elif isinstance(item, str):
+            if kw is not None and not isinstance(kw, dict):
+                raise RowError(f"must be an object, got {_type_name(kw)}", f"{prefix}kwargs[{i}]")
+            cid, kw = item, dict(kw or {})
+        else:
+            raise RowError("must be a list of constraint id strings (or MulDimIF [type, "
+                           f"subtype, sentence] triples), item {i} is {_type_name(item)}",
+                           f"{prefix}instruction_id_list")
+        ids.append(cid)
+        params.append(kw)
+    return ids, params, frozenset(triples)
+
+
+def _ifeval(row: Mapping[str, Any], *, task: str | None, prefix: str = ""
+            ) -> tuple[dict[str, Any], FieldNames]:
+    """``Row`` fields from ``instruction_id_list`` + ``kwargs`` (+ ``template``) of ``row``, and
+    how its fields are named."""
+    ids, kwargs, triples = _constraints_of(row, prefix)
     template = row.get("template")
     if template is None:
         template = "inline"
     elif template not in TEMPLATES:
         raise RowError(f"must be one of {', '.join(TEMPLATES)}, got {template!r}",
                        f"{prefix}template")
-    return {"ids": tuple(ids), "kwargs": tuple(dict(kw or {}) for kw in kwargs),
-            "task": task if task is not None else "", "template": template}
+    names = replace(_ifeval_names(prefix), triples=triples) if triples else _ifeval_names(prefix)
+    return ({"ids": tuple(ids), "kwargs": tuple(kwargs),
+             "task": task if task is not None else "", "template": template}, names)
 
 
 def _of(instruction: Instruction) -> dict[str, Any]:
@@ -408,8 +462,9 @@ def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[dict[str, Any],
         # only a ``task`` is a task: a prompt still holds the constraint sentences
         task = value.get("task")
         stand_in = value.get("prompt") if value.get("prompt") is not None else prompt
-        return (_ifeval(value, task=task if task is not None else stand_in, prefix=f"{name}."),
-                task is not None, _ifeval_names(f"{name}."))
+        fields, names = _ifeval(value, task=task if task is not None else stand_in,
+                                prefix=f"{name}.")
+        return fields, task is not None, names
     if isinstance(value, Mapping):
         return _of(_hir(value, name)), True, _hir_names(f"{name}.constraints")
     if isinstance(value, list):
@@ -426,6 +481,218 @@ def _spec(value: Any, name: str, *, prompt: str | None) -> tuple[dict[str, Any],
                    "{instruction_id_list, kwargs}, or a list of {id, kwargs})", name)
 
 
+# -- chat messages, MulDimIF items, HIR-16K and verl rows ------------------------------------------
+
+# HIR-16K's ``q_type`` (the authors' prompt layouts) -> our template of the same layout.
+Q_TYPES = {"type1": "inline", "type2": "newline", "type3": "rules", "type4": "bullets",
+           "type5": "prefix", "type6": "lines"}
+TEMPLATE_Q_TYPES = {template: q for q, template in Q_TYPES.items()}
+# HIR-16K's ``source`` / verl's ``data_source``: IFEval, IFBench, MulDimIF, VerIF-style constraints.
+SOURCES = ("type1", "type2", "type3", "type4")
+# Fields that carry code (VerIF's checker functions) or LLM-judge constraints: never executed.
+CODE_FIELDS = ("checker", "checkers", "functions")
+
+
+def _messages(value: Any, name: str) -> list[Mapping[str, Any]]:
+    """Chat turns ``[{"role", "content"}, ...]`` (verl prompts, MulDimIF conversations)."""
+    if not isinstance(value, list) or not value:
+        raise RowError("must be a non-empty list of chat turns {role, content}", name)
+    for i, turn in enumerate(value):
+        if not isinstance(turn, Mapping):
+            raise RowError(f"must be an object {{role, content}}, got {_type_name(turn)}",
+                           f"{name}[{i}]")
+        for key in ("role", "content"):
+            if not isinstance(turn.get(key), str):
+                raise RowError(f"must be a string, got {_type_name(turn.get(key))}",
+                               f"{name}[{i}].{key}")
+    return value
+
+
+def _prompt(row: Mapping[str, Any], name: str) -> str | None:
+    """The row's prompt text: a string, or the last user turn of a list of chat turns."""
+    value = row.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, list):
+        raise RowError(f"must be a string, got {_type_name(value)} (a list of chat turns "
+                       "{role, content} is also accepted)", name)
+    turns = _messages(value, name)
+    users = [t["content"] for t in turns if t["role"] == "user"]
+    if not users:
+        raise RowError("has no user turn", name)
+    return users[-1]
+
+
+def _json_value(value: Any, name: str) -> Any:
+    """A field that verl may store as JSON text, decoded."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        raise RowError(f"is a string but not JSON: {msg}", name) from None
+
+
+def _refuse_code(row: Mapping[str, Any]) -> None:
+    """Reject VerIF-style rows before anything else is read: code from data is never run."""
+    why = ("holds VerIF-style constraints (Python checker functions or [llm] judge constraints); "
+           "hir never executes code that comes from data, and judges only registered checkers")
+    for name in ("source", "data_source"):
+        if row.get(name) == "type4":
+            raise RowError(f"is 'type4': the row {why}", name)
+    containers = [("", row)]
+    for name in ("ground_truth", "gts", "reward_model", "extra_info"):
+        value = row.get(name)
+        if name == "reward_model":
+            if not isinstance(value, dict):
+                continue
+            name, value = "reward_model.ground_truth", value.get("ground_truth")
+        if isinstance(value, str) and value.lstrip().startswith("{"):
+            try:
+                value = json.loads(value)
+            except (ValueError, RecursionError):
+                continue  # reported as not JSON where the field is read
+        if isinstance(value, dict):
+            containers.append((name + ".", value))
+    for prefix, value in containers:
+        for name in CODE_FIELDS:
+            if value.get(name) is not None:
+                raise RowError(f"is present: the row {why}", prefix + name)
+
+
+def _triple(value: Any, name: str) -> tuple[str, dict[str, Any]]:
+    """The (id, kwargs) of a MulDimIF ``[type, subtype, sentence]`` triple at ``name``."""
+    if not (isinstance(value, list) and len(value) == 3 and all(isinstance(v, str) for v in value)):
+        raise RowError("must be a MulDimIF constraint [type, subtype, sentence] of three strings",
+                       name)
+    from constraints.muldimif import spec
+
+    try:
+        return spec(*value)
+    except ConstraintError as exc:
+        raise RowError(exc.message, name) from None
+
+
+def _is_muldimif(row: Mapping[str, Any]) -> bool:
+    constraints = row.get("constraints")
+    return "conversations" in row or (
+        "task" not in row and isinstance(constraints, list) and bool(constraints)
+        and all(isinstance(c, list) for c in constraints))
+
+
+def _muldimif(row: Mapping[str, Any], prompt: str | None) -> tuple[dict[str, Any], bool,
+                                                                      FieldNames]:
+    """A MulDimIF item: ``constraints`` as ``[type, subtype, sentence]`` triples; ``prompt`` is
+    the row's ``prompt`` or the first user turn of its ``conversations``.
+
+    A Listing prompt (a task, "The output must follow the following rules:", one numbered rule
+    per constraint) or a prompt ending with a ``【Constraint List】`` has a task and is replayable;
+    its rules keep their wording as written in the prompt. Other prompts (the Incorporation
+    pattern weaves the constraints into the prose) stand in for the task.
+    """
+    triples = row.get("constraints")
+    if not isinstance(triples, list):
+        raise RowError("must be a list of [type, subtype, sentence] triples", "constraints")
+    built = [_triple(t, f"constraints[{i}]") for i, t in enumerate(triples)]
+    if prompt is None:
+        raise RowError("missing: give 'prompt' or 'conversations'", "prompt")
+    names = FieldNames("constraints[{i}]", "constraints[{i}]", "constraints",
+                       frozenset(range(len(built))))
+    specs = [ConstraintSpec(id=cid, kwargs=kw) for cid, kw in built]
+    try:
+        inst = from_muldimif({"conversations": [{"role": "user", "content": prompt}],
+                              "constraints": triples}, ids=specs)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        # not a Listing prompt whose rules align with the constraints: the prompt is the task
+        return ({"ids": tuple(c for c, _ in built), "kwargs": tuple(kw for _, kw in built),
+                 "task": prompt, "template": "rules"}, False, names)
+    return _of(inst), True, names
+
+
+def _final_answer(row: Mapping[str, Any]) -> str | None:
+    """MulDimIF's answer: the content of a final assistant turn of ``conversations``."""
+    if row.get("conversations") is None:
+        return None
+    turns = _messages(row["conversations"], "conversations")
+    return turns[-1]["content"] if len(turns) > 1 and turns[-1]["role"] == "assistant" else None
+
+
+def _label(row: Mapping[str, Any], name: str) -> str | None:
+    """A grouping label for MulDimIF's metrics (``constraint_pattern``, ``difficulty``)."""
+    value = row.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise RowError(f"must be a string, got {_type_name(value)}", name)
+
+
+@dataclass(frozen=True)
+class TypedFields:
+    """Where a HIR-16K-style row keeps each part: JSONL rows at the top level, verl rows in
+    ``reward_model`` and ``extra_info``."""
+
+    source: str
+    ground_truth: str
+    question: str
+    criteria: str
+    q_type: str
+
+
+HIR16K_FIELDS = TypedFields("source", "ground_truth", "question", "criteria", "q_type")
+VERL_FIELDS = TypedFields("data_source", "reward_model.ground_truth", "extra_info.question",
+                          "extra_info.criteria", "extra_info.q_type")
+
+
+def typed_fields(row: Mapping[str, Any]) -> TypedFields | None:
+    """Where a HIR-16K or verl row keeps its parts; None for rows of other forms."""
+    if row.get("source") in SOURCES and "ground_truth" in row:
+        return HIR16K_FIELDS
+    if row.get("data_source") in SOURCES and _get(row, "reward_model.ground_truth") is not None:
+        return VERL_FIELDS
+    return None
+
+
+def _typed(row: Mapping[str, Any], at: TypedFields, prompt: str | None
+           ) -> tuple[dict[str, Any], bool, FieldNames]:
+    """A HIR-16K row (or a verl row of the authors' trainer): the ground truth holds
+    ``instruction_id_list`` (ids, or MulDimIF triples for ``type3``) and ``kwargs``; ``criteria``
+    are the constraint sentences, index-aligned; ``question`` the task; ``q_type`` the template.
+    """
+    gt_name = at.ground_truth
+    truth = _json_value(_get(row, gt_name), gt_name)
+    if isinstance(truth, list):  # a bare list of constraints
+        truth = {"instruction_id_list": truth}
+    if not isinstance(truth, Mapping) or "instruction_id_list" not in truth:
+        raise RowError("must be an object with 'instruction_id_list' (and 'kwargs')", gt_name)
+    ids, params, triples = _constraints_of(truth, f"{gt_name}.")
+    criteria = _get(row, at.criteria)
+    if criteria is not None:
+        if not isinstance(criteria, list) or not all(isinstance(c, str) for c in criteria):
+            raise RowError("must be a list of constraint sentences", at.criteria)
+        if len(criteria) != len(ids):
+            raise RowError(f"has {len(criteria)} sentences for {len(ids)} constraints in "
+                           f"'{gt_name}' (they must be index-aligned)", at.criteria)
+    q_type = _get(row, at.q_type)
+    if q_type is not None and q_type not in Q_TYPES:
+        raise RowError(f"must be one of {', '.join(Q_TYPES)}, got {q_type!r}", at.q_type)
+    question = _get(row, at.question)
+    if question is not None and not isinstance(question, str):
+        raise RowError(f"must be a string, got {_type_name(question)}", at.question)
+    names = FieldNames(f"{gt_name}.instruction_id_list[{{i}}]", f"{gt_name}.kwargs[{{i}}].{{name}}",
+                       gt_name, triples)
+    if question is None:  # no separate task: the prompt stands in for it
+        if prompt is None:
+            raise RowError("missing: the row has neither a task nor a prompt", at.question)
+        return ({"ids": tuple(ids), "kwargs": tuple(params), "task": prompt,
+                 "template": Q_TYPES.get(q_type or "type1", "inline")}, False, names)
+    specs = [ConstraintSpec(id=cid, kwargs=kw, text=criteria[i] if criteria is not None else None)
+             for i, (cid, kw) in enumerate(zip(ids, params))]
+    inst = Instruction(task=question, constraints=specs, template=Q_TYPES[q_type or "type1"])
+    return _of(inst), True, names
+
+
 def _valid(model, value: Any) -> bool:
     try:
         model.model_validate(value)
@@ -438,10 +705,16 @@ def _instruction(row: Mapping[str, Any], prompt: str | None
                  ) -> tuple[dict[str, Any], bool, FieldNames]:
     """The ``Row`` fields of the row's instruction, whether it has a real task, and how its
     fields are named."""
+    _refuse_code(row)
+    typed = typed_fields(row)
+    if typed is not None:
+        return _typed(row, typed, prompt)
+    if _is_muldimif(row):
+        return _muldimif(row, prompt)
     if "instruction_id_list" in row:
         task = _string(row, "task", optional=True)
-        return _ifeval(row, task=task if task is not None else prompt), task is not None, \
-            IFEVAL_NAMES
+        fields, names = _ifeval(row, task=task if task is not None else prompt)
+        return fields, task is not None, names
     for name in SPEC_FIELDS:
         value = _get(row, name)
         if value is not None:
@@ -462,6 +735,9 @@ def row_key(row: Mapping[str, Any]) -> Any:
         key = row["key"]
     elif "id" in row:
         key = row["id"]
+        index = row.get("response_index")  # several responses to one item, one row each
+        if index is not None and not isinstance(key, (dict, list)):
+            key = f"{key}#{index}"
     elif "source_id" in row:
         index = row.get("response_index")
         key = row["source_id"] if index is None else f"{row['source_id']}#{index}"
@@ -490,8 +766,14 @@ def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0,
     """
     verl = "output" in value and "response" not in value and "responses" not in value
     prompt_field = "input" if verl and "prompt" not in value else "prompt"
-    prompt = _string(value, prompt_field, optional=True)
+    prompt = _prompt(value, prompt_field)
+    if prompt is None and value.get("conversations") is not None:  # MulDimIF: the first user turn
+        turns = _messages(value["conversations"], "conversations")
+        prompt = next((t["content"] for t in turns if t["role"] == "user"), None)
+        if prompt is None:
+            raise RowError("has no user turn", "conversations")
     spec, has_task, names = _instruction(value, prompt)
+    answer = _final_answer(value) if "response" not in value else None
     multi = value.get("responses") is not None
     if multi:
         responses = value["responses"]
@@ -502,11 +784,15 @@ def parse(value: Mapping[str, Any], *, source: str = "<rows>", line: int = 0,
         responses = tuple(responses)
     elif "response" in value or verl:
         responses = (_string(value, "output" if verl else "response"),)
+    elif answer is not None:
+        responses = (answer,)
     else:
         responses = ()
     return Row(**spec, responses=responses, given_prompt=prompt,
                has_task=has_task, key=row_key(value), multi=multi, names=names, source=source,
                lines=(line,) if line else (),
+               pattern=_label(value, "constraint_pattern"), difficulty=_label(value, "difficulty"),
+               raw=value if typed_fields(value) is not None else None,
                **({"group": _group_key(value), "step": _step(value),
                    "entropies": _entropies(value, len(responses), multi) if responses else None}
                   if dump else {}))
@@ -523,6 +809,9 @@ def parse_line(line: Line, *, need: str | None = None, dump: bool = False) -> Ro
     try:
         row = parse(line.value or {}, source=line.source, line=line.number, dump=dump)
         if need == "responses" and not row.responses:
+            if _is_muldimif(line.value or {}):
+                raise RowError("missing: give 'response', 'responses' or a final assistant turn "
+                               "in 'conversations'", "response")
             raise RowError("missing: give 'response' or 'responses'", "response")
         if need == "prompt" and not row.has_task and not (row.given_prompt or "").strip():
             raise RowError("missing or empty: an IFEval row needs its prompt", "prompt")
@@ -540,10 +829,11 @@ def parse_rows(rows: Iterable[Line | Mapping[str, Any]], *, source: str = "<rows
 
 
 def load(path: str | Path, *, need: str | None = "prompt") -> tuple[list[Row], list[Reject]]:
-    """Every row of a JSONL file (``"-"`` is stdin): the usable ones and the rejects."""
+    """Every row of a file (JSONL, a ``.json`` array or ``.parquet``; ``"-"`` is JSONL on stdin):
+    the usable ones and the rejects."""
     rows: list[Row] = []
     rejects: list[Reject] = []
-    for item in parse_rows(read_jsonl(path), need=need):
+    for item in parse_rows(read_rows(path), need=need):
         (rejects if isinstance(item, Reject) else rows).append(item)
     return rows, rejects
 
@@ -611,8 +901,8 @@ def groups(lines: Iterable[Line]) -> Iterator[Row | Reject]:
 
 
 def read_groups(path: str | Path) -> Iterator[Row | Reject]:
-    """Stream the groups of a dump file (``"-"`` is stdin)."""
-    return groups(read_jsonl(path))
+    """Stream the groups of a dump file (any format of ``hir.tables``; ``"-"`` is stdin)."""
+    return groups(read_rows(path))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -291,3 +291,83 @@ def test_progress_bar_on_a_terminal_leaves_stdout_clean(monkeypatch):
     assert "checking" in result.stderr and "prompt-level" in result.stderr  # bar, then table
     quiet = invoke("-", "--quiet", input=jsonl_text(rows))
     assert "checking" not in quiet.stderr and quiet.stdout == result.stdout
+
+
+# -- MulDimIF items and metrics ------------------------------------------------------------------
+
+WORDS3 = ["Length", "Words", "The answer must contain at least 3 words"]
+TIDE = ["Content", "Keywords", "Must include the keyword 'tide'"]
+MOON = ["Content", "Keywords", "Must include the keyword 'moon'"]
+
+
+def muldimif(key, response, constraints, pattern="Listing", level="Level 1"):
+    return {"id": key, "prompt": "Explain tides.", "constraints": constraints,
+            "constraint_pattern": pattern, "difficulty": level, "response": response}
+
+
+def test_muldimif_rows_get_strict_aligned_with_constraints_and_the_muldimif_metrics():
+    data = [muldimif("a", "the tide and the moon", [WORDS3, TIDE, MOON]),         # 3 of 3
+            muldimif("b", "tide", [WORDS3, TIDE], pattern="Example"),               # 1 of 2
+            muldimif("c", "no such word here", [TIDE, MOON], level="Level 2")]      # 0 of 2
+    result = invoke("-", "--json", input=jsonl_text(data))
+    assert result.exit_code == 0, result.output
+    rows_out, summary = parse(result.stdout), json.loads(result.stderr.strip().splitlines()[-1])
+    assert [r["strict"] for r in rows_out] == [[True, True, True], [False, True], [False, False]]
+    assert rows_out[0]["instruction_id_list"] == ["muldimif:words", "muldimif:keywords",
+                                                  "muldimif:keywords"]
+    md = summary["muldimif"]
+    assert (md["n"], md["all"], md["constraints"], md["constraint"]) == (3, 1 / 3, 7, 4 / 7)
+    assert md["by_pattern"]["Listing"] == {"n": 2, "all": 0.5, "constraints": 5,
+                                           "constraint": 3 / 5}
+    assert md["by_pattern"]["Example"]["constraint"] == 0.5
+    assert md["by_difficulty"]["Level 2"] == {"n": 1, "all": 0.0, "constraints": 2,
+                                              "constraint": 0.0}
+    # by category: a response counts once per category it has (a: Content and Length, ...)
+    assert md["by_type"]["Content"] == {"n": 3, "all": 2 / 3, "constraints": 5,
+                                        "constraint": 3 / 5}
+    assert md["by_type"]["Length"] == {"n": 2, "all": 0.5, "constraints": 2, "constraint": 0.5}
+    assert set(md["by_category"]) == {"Content_Keywords", "Length_Words"}
+
+
+def test_summary_table_shows_the_muldimif_metrics():
+    data = [muldimif("a", "the tide and the moon", [WORDS3, TIDE])]
+    result = invoke("-", input=jsonl_text(data))
+    assert "MulDimIF metrics" in result.stderr and "pattern: Listing" in result.stderr
+    plain = invoke("-", input=jsonl_text([row(1, "No commas here")]))
+    assert "prompt-level" in plain.stderr and "MulDimIF" not in plain.stderr
+
+
+SHARED_MULDIMIF = REPO.parent / "shared" / "conformance" / "muldimif_sample.jsonl"
+
+
+def test_muldimif_sample_verdicts_and_metrics(tmp_path):
+    """The 2,400 rows of the shared sample: the reference's verdicts (rows with a non-blank
+    response; constraints.engine fails every constraint on a blank one), and the metrics as
+    MulDimIF's evaluation defines them, recomputed here from the written rows."""
+    if not SHARED_MULDIMIF.is_file():
+        pytest.skip(f"{SHARED_MULDIMIF} is absent (shared conformance data)")
+    out = tmp_path / "out.jsonl"
+    result = invoke(str(SHARED_MULDIMIF), "-o", str(out), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    items = [json.loads(line) for line in SHARED_MULDIMIF.open(encoding="utf-8")]
+    written = parse(out.read_text(encoding="utf-8"))
+    assert [w["key"] for w in written[:2]] == [f"{items[0]['id']}#0", f"{items[0]['id']}#1"]
+    differ = [(i["id"], i["response_index"]) for i, w in zip(items, written)
+              if i["response"].strip() and i["verdicts"] != w["strict"]]
+    assert differ == []
+    md = summary["muldimif"]
+    assert md["n"] == 2400 and md["constraints"] == 8274
+    by_pattern: dict[str, list[int]] = {}
+    for item, w in zip(items, written):
+        tally = by_pattern.setdefault(item["constraint_pattern"], [0, 0, 0, 0])
+        tally[0] += 1
+        tally[1] += all(w["strict"])
+        tally[2] += len(w["strict"])
+        tally[3] += sum(w["strict"])
+    assert set(md["by_pattern"]) == {"Listing", "Incorporation", "Example"}
+    for pattern, (n, all_ok, count, ok) in by_pattern.items():
+        assert md["by_pattern"][pattern] == {"n": n, "all": all_ok / n, "constraints": count,
+                                             "constraint": ok / count}
+    assert set(md["by_difficulty"]) == {"Level 1", "Level 2", "Level 3", "Level 4"}
+    assert set(md["by_type"]) == {"Content", "Format", "Language", "Length"}

@@ -126,3 +126,28 @@ def test_stdout_output_and_rejects_on_stderr(tmp_path):
 
 def test_missing_input_is_a_usage_error(tmp_path):
     assert run("relabel", tmp_path / "nope.jsonl").exit_code == 2
+
+
+def test_relabel_muldimif_items_keeps_the_rules_as_written(tmp_path):
+    """A MulDimIF Listing item (a .json array, as MulDimIF publishes them) with a group of
+    responses: replays keep the task and the satisfied rules, renumbered, in the rules layout."""
+    rules = ("Explain tides. \nThe output must follow the following rules: \n"
+             "    1. Use at least 3 words. \n    2. Mention the tide. \n    3. Mention the moon.")
+    item = {"id": "tides", "constraint_pattern": "Listing", "difficulty": "Level 3",
+            "conversations": [{"role": "user", "content": rules}],
+            "constraints": [["Length", "Words", "The answer must contain at least 3 words"],
+                            ["Content", "Keywords", "Must include the keyword 'tide'"],
+                            ["Content", "Keywords", "Must include the keyword 'moon'"]],
+            "responses": ["the moon pulls the sea", "tide"]}
+    dump = tmp_path / "items.json"
+    dump.write_text(json.dumps([item]), encoding="utf-8")
+    out = tmp_path / "replays.jsonl"
+    result = run("relabel", dump, "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    replays = read(out)
+    assert [(r["response_index"], r["kept"]) for r in replays] == [(0, [0, 2]), (1, [1])]
+    assert replays[0]["prompt"] == ("Explain tides.\nThe output must follow the following rules:\n"
+                                    "1. Use at least 3 words.\n2. Mention the moon.")
+    assert replays[1]["prompt"].endswith("rules:\n1. Mention the tide.")
+    checked = run("check", out, "-o", tmp_path / "checked.jsonl", "-q", "--json")
+    assert checked.exit_code == 0 and json.loads(checked.output)["prompt_strict"] == 1.0

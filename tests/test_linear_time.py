@@ -105,3 +105,59 @@ def test_first_word_of_equals_the_character_loop(paragraph):
             break
         out.append(ch.lower())
     assert first_word_of(paragraph) == "".join(out)
+
+
+# --- MulDimIF: one-pass scans equal the reference regexes they replace ---------------------------
+
+import re  # noqa: E402
+
+from constraints.muldimif import _scan  # noqa: E402
+from constraints.muldimif.language import heading_lines  # noqa: E402
+from constraints.muldimif.other import (  # noqa: E402
+    _bulleted, _numbered, _separator_row, attribute_count, sources_line, xml_tags)
+
+MARKUP = st.text(alphabet=st.sampled_from(list("#|-*_ \t\n\r.!?>`a1:\u3000x\x0b")), max_size=60) \
+    | st.lists(st.sampled_from(["# a", "## b ", "#", "##", " ", "", "| a | b |", "|---|", "|",
+                                "**x**", "__", "```json", "```", "- i", "* j", "1. k", "2.",
+                                "Sources: s", "Sources:", "\t"]),
+               max_size=12).map("\n".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(MARKUP)
+def test_muldimif_line_scans_equal_the_regexes(text):
+    assert _scan.count_marks(text) == len([s for s in re.findall(r"[^.!?]*[.!?]", text)
+                                           if s.strip()])
+    assert _scan.has_table_line(text) == bool(re.search(r"^\s*\|.+\|", text, re.M))
+    assert _scan.has_bold(text) == bool(re.search(r"(\*\*.*?\*\*|__.*?__)", text))
+    match = re.search(r"(\|.*\|)", text, re.DOTALL)
+    assert _scan.pipe_span(text) == (match.group(1) if match else "")
+    match = re.search(r"```json(.*?)```", text, re.DOTALL)
+    assert _scan.fenced(text, "json") == (match.group(1) if match else None)
+    assert heading_lines(text) == re.findall(r"^#+\s*(.+)$", text, re.MULTILINE)
+    assert _bulleted(text) == bool(re.search(r"^\s*[-*]", text, re.M))
+    assert _numbered(text, False) == bool(re.search(r"^\s*\d+\.", text, re.M))
+    assert _numbered(text, True) == bool(re.search(r"^\s*(\d+\.)\s", text, re.M))
+    assert sources_line(text) == bool(re.search(r"Sources:\s*.+$", text))
+    for line in text.split("\n"):
+        match = re.match(r"^(#+)\s+(.*?)\s*$", line.strip())
+        assert _scan.heading(line) == (match and (len(match.group(1)), match.group(2).strip()))
+        if len(line) >= 2 and line[0] == "|" and line[-1] == "|":
+            assert _separator_row(line) == bool(re.match(r"^\|(\s*-+\s*\|)+$", line))
+        cells = [c.strip() for c in re.split(r"\s*\|\s*", line.strip("|")) if c.strip()]
+        assert cells == [c.strip() for c in line.strip("|").split("|") if c.strip()]
+
+
+TAGGY = st.text(alphabet=st.sampled_from(list("<>/ \t\n=\"'ab_:.-1é")), max_size=50) \
+    | st.lists(st.sampled_from(["<a", "<b x='1'", ' y="2"', " ", ">", "/>", "<", "='", "z=",
+                                "'", '"', "c", "\n"]), max_size=14).map("".join)
+XML_TAG = r"<\s*([a-zA-Z_:][\w:.-]*)\s*(?:\s+[a-zA-Z_:][\w:.-]*=['\"][^'\"]*['\"])*\s*/?>"
+
+
+@settings(max_examples=600, deadline=None)
+@given(TAGGY)
+def test_muldimif_xml_scans_equal_the_regexes(text):
+    tags = [m.group(0) for m in re.finditer(XML_TAG, text)]
+    assert xml_tags(text) == tags
+    for tag in tags + [text]:
+        assert attribute_count(tag) == len(re.findall(r"(\w+)=[\"'][^\"']*[\"']", tag))

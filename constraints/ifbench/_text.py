@@ -13,9 +13,12 @@ reference picks its own tokenisation. The ones shared by several checkers live h
 - ``word_tokenize``: ``nltk.word_tokenize``, from :mod:`constraints.text` (offline Punkt).
 - ``strip_punct`` / ``remove_punct``: Python's ``string.punctuation`` (ASCII only), used by most
   checkers as ``str.strip`` characters or a ``str.translate`` deletion table.
-- ``stopwords`` and ``pos_tagger``: NLTK data (the English stopword list and the averaged
-  perceptron tagger). No PyPI package ships them, so they are looked up in an NLTK data directory
-  already on disk (never downloaded); when absent the checkers that need them are *unavailable*.
+- ``stopwords``: NLTK's English stopword list (198 words), kept in this package as plain data
+  (``stopwords_english.txt``, its source named in its header), so ``ratio:stop_words`` works out of
+  the box and gives the same verdict on every machine.
+- ``pos_tagger``: NLTK's averaged perceptron tagger, which no package ships: it is looked up in an
+  NLTK data directory already on disk (never downloaded); when absent ``words:start_verb`` is
+  *unavailable*, and its message names the one command that installs the tagger.
 
 Every regex here is linear-time (no nested quantifiers), so a policy cannot stall the trainer with a
 pathological response. Everything is cached per string: the engine judges up to 8 loose variants of
@@ -140,24 +143,31 @@ def word_tokenize(text: str) -> tuple[str, ...]:
     return tokenize(text)
 
 
-# --- NLTK data that no PyPI package ships ----------------------------------------------------------
+# --- NLTK data ------------------------------------------------------------------------------------
 class Unavailable(Exception):
     """Data a checker needs is not installed; the verdict must say so, never guess."""
 
 
+STOPWORDS_FILE = "stopwords_english.txt"
+# The resource NLTK 3.10's ``pos_tag`` loads, and the one command that installs it.
+TAGGER_RESOURCE = "averaged_perceptron_tagger_eng"
+TAGGER_INSTALL = f"python -m nltk.downloader {TAGGER_RESOURCE}"
+
+
+@lru_cache(maxsize=1)
+def stopword_list() -> tuple[str, ...]:
+    """NLTK's English stopword list in NLTK's order, from this package's data file."""
+    from importlib.resources import files
+
+    text = files(__package__).joinpath(STOPWORDS_FILE).read_text(encoding="utf-8")
+    return tuple(w for w in (line.strip() for line in text.splitlines())
+                 if w and not w.startswith("#"))
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    """NLTK's English stopword list, from an NLTK data directory already on disk (never downloaded)."""
-    try:
-        import nltk
-
-        path = nltk.data.find("corpora/stopwords/english")
-    except LookupError:
-        raise Unavailable(
-            "NLTK's English stopword list is not installed (no PyPI package ships it); put NLTK's "
-            "'stopwords' corpus in an NLTK data directory, e.g. NLTK_DATA") from None
-    with open(path, encoding="utf-8") as handle:
-        return frozenset(line.strip() for line in handle if line.strip())
+    """NLTK's English stopword list as a set (``nltk.corpus.stopwords.words("english")``)."""
+    return frozenset(stopword_list())
 
 
 @lru_cache(maxsize=1)
@@ -166,15 +176,15 @@ def pos_tagger():
     try:
         import nltk
 
-        nltk.data.find("taggers/averaged_perceptron_tagger_eng/")
+        nltk.data.find(f"taggers/{TAGGER_RESOURCE}/")
         from nltk.tag.perceptron import PerceptronTagger
 
         return PerceptronTagger()
     except (LookupError, OSError, ValueError):
         raise Unavailable(
-            "NLTK's averaged perceptron tagger is not installed (no PyPI package ships it); put "
-            "NLTK's 'averaged_perceptron_tagger_eng' in an NLTK data directory, e.g. NLTK_DATA"
-        ) from None
+            f"NLTK's averaged perceptron tagger ({TAGGER_RESOURCE!r}) is not installed and no "
+            f"package ships it; on a machine with internet access run `{TAGGER_INSTALL}` (or copy "
+            f"taggers/{TAGGER_RESOURCE}/ into a directory named by NLTK_DATA)") from None
 
 
 def plural(n: int, noun: str) -> str:

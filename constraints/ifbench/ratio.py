@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
-from ._text import Unavailable, sentences, stopwords, word_tokenize, words
+from ._text import sentences, stopwords, word_tokenize, words
 
 
 class StopWordsParams(Params):
@@ -20,10 +20,7 @@ class StopWords(Checker):
                 "total words in your response.")
 
     def check(self, response: str) -> Verdict:
-        try:
-            stop = stopwords()
-        except Unavailable as exc:
-            return Verdict(False, f"unavailable: {exc}", unavailable=True)
+        stop = stopwords()
         tokens = words(response)
         if not tokens:  # the reference divides by zero here
             return verdict(False, "no words found")

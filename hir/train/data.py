@@ -25,7 +25,7 @@ from typing import Sequence
 from constraints import Semantics
 from hir.instructions import Instruction
 from hir.jsonl import SURROGATE
-from hir.rows import Reject, Row, RowError, load as load_rows
+from hir.rows import Reject, Row, RowError, load as load_rows, typed_fields
 
 
 def load(path: str | Path, semantics: Semantics = "corrected") -> tuple[list[Row], list[Reject]]:
@@ -53,9 +53,17 @@ def _encodable(row: Row) -> None:
         return
     inst, spec = row.instruction, row.names.spec
     prefix = f"{spec}." if spec else ""
-    fields = [("prompt", row.given_prompt), (f"{prefix}task", inst.task),
-              (f"{prefix}context", inst.context)]
-    fields += [(f"{prefix}constraints[{i}].text", c.text) for i, c in enumerate(inst.constraints)]
+    typed = typed_fields(row.raw) if row.raw is not None else None
+    if typed is not None:  # a HIR-16K or verl row: its task and sentences have their own fields
+        fields = [("prompt", row.given_prompt), (typed.question, inst.task)]
+        fields += [(f"{typed.criteria}[{i}]", c.text) for i, c in enumerate(inst.constraints)]
+    elif spec == "constraints":  # a MulDimIF item: everything is in its prompt
+        fields = [("prompt", row.given_prompt)]
+    else:
+        fields = [("prompt", row.given_prompt), (f"{prefix}task", inst.task),
+                  (f"{prefix}context", inst.context)]
+        fields += [(f"{prefix}constraints[{i}].text", c.text)
+                   for i, c in enumerate(inst.constraints)]
     field = next((name for name, text in fields if text and SURROGATE.search(text)), None)
     raise RowError("holds a lone surrogate, which is not text a tokenizer can encode", field)
 
