@@ -71,6 +71,9 @@ class Checker:
     id: ClassVar[str] = ""
     Params: ClassVar[type[Params]] = NoParams
     uses_prompt: ClassVar[bool] = False
+    # IFEval's rule: an all-whitespace response follows nothing, before any check runs. A family
+    # whose reference judges blank answers like any other (MulDimIF) sets this True.
+    judges_blank: ClassVar[bool] = False
 
     def __init__(self, params: Params, *, prompt: str | None = None,
                  semantics: Semantics = "reference") -> None:

@@ -4,7 +4,7 @@ Loose mode follows the IFEval/IFBench reference exactly: a constraint is followe
 is followed by any of 8 variants of the response (the response; without its first line; without
 its last line; without both; and each of those with every ``*`` removed). Variants that are empty
 after stripping never count. Strict mode judges the response itself (an all-whitespace response
-follows nothing).
+follows nothing, unless the checker's family judges blank answers: ``Checker.judges_blank``).
 
 Results are lists index-aligned with the constraint list: ids repeat within a prompt, so results
 are never keyed by id.
@@ -40,7 +40,7 @@ def loose_variants(response: str) -> list[str]:
 
 
 def _judge(checker: Checker, response: str) -> Verdict:
-    if not response.strip():
+    if not checker.judges_blank and not response.strip():
         return EMPTY
     return checker.check(response)
 

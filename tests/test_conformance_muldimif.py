@@ -78,3 +78,15 @@ def test_corrected_semantics_differs_only_where_documented():
         if isinstance(cor, ConstraintError):
             assert "does not understand" in ref.explanation, (x, ref.explanation)
     assert 0 < sum(refused.values()) < 400, refused
+
+
+def test_hir_check_scoring_reproduces_the_reference_on_blank_answers_too():
+    # the engine (what hir check runs) must not fail a blank answer before a MulDimIF checker
+    # sees it: the reference judges it like any other answer
+    from constraints import score
+    blank = [r for r in rows() if not r["response"].strip()]
+    assert blank, "the sample has blank answers"
+    for row in blank:
+        checkers = [build(*spec(*c)) for c in row["constraints"]]
+        got = [v.passed for v in score(checkers, row["response"], modes=("strict",)).strict]
+        assert got == row["verdicts"], (row["id"], row["response_index"])

@@ -42,6 +42,7 @@ class MulDimIFChecker(Checker):
 
     Params = MulDimIFParams
     name: ClassVar[str] = ""
+    judges_blank = True  # the reference judges an empty answer like any other
 
     def __init__(self, params: MulDimIFParams, *, prompt: str | None = None,
                  semantics: Semantics = "reference") -> None:
