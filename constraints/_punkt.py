@@ -225,6 +225,8 @@ def _contains_break(context: str) -> bool:
     abbrev_types = params.abbrev_types
     previous = None
     for line in context.split("\n"):
+        if not line.strip():  # NLTK skips a line blank to str.strip() (which strips U+001C..1F)
+            continue
         for tok in _WORD_TOKENIZER.findall(line):
             token = _Token(tok)
             _first_pass(token, abbrev_types)

@@ -128,21 +128,26 @@ def count_lines(path: str | Path) -> int | None:
 
 
 SURROGATE = re.compile("[\ud800-\udfff]")
+# Lone surrogates (not encodable as UTF-8) and the non-ASCII characters str.splitlines() and
+# JavaScript treat as line ends (U+0085, U+2028, U+2029): written as \uXXXX escapes, so a JSONL
+# line is one line to every reader.
+ESCAPED = re.compile("[\ud800-\udfff\x85\u2028\u2029]")
 
 
 def dumps(obj: Any) -> str:
     """One JSONL line (no newline): UTF-8 text kept readable, no spaces wasted.
 
     Lone surrogates are written as ``\\udXXX`` escapes (valid JSON that decodes back to the same
-    string, where the raw character cannot be encoded as UTF-8); ``NaN`` and infinities, which
+    string, where the raw character cannot be encoded as UTF-8), and so are U+0085, U+2028 and
+    U+2029, which some readers take for line ends; ``NaN`` and infinities, which
     JSON lacks, as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
     """
     try:
         text = json.dumps(obj, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
     except ValueError:
         text = json.dumps(_finite(obj), ensure_ascii=False, separators=(", ", ": "))
-    if not text.isascii() and SURROGATE.search(text):
-        text = SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    if not text.isascii() and ESCAPED.search(text):
+        text = ESCAPED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return text
 
 

@@ -34,7 +34,7 @@ def lines_of(*texts: str, source="in.jsonl"):
 
 def valid_jsonl(text: str) -> list:
     text.encode("utf-8")  # no lone surrogate written raw
-    return [json.loads(line, parse_constant=_no_constants) for line in text.splitlines() if line]
+    return [json.loads(line, parse_constant=_no_constants) for line in text.split("\n") if line]
 
 
 def _no_constants(name):
@@ -191,3 +191,11 @@ def test_fuzzed_rows_are_each_accounted_for(tmp_path_factory, raw_lines):
     for item in items:
         item.prompt.encode("utf-8")
         valid_jsonl(jsonl.dumps(item.to_json()))
+
+
+def test_line_separator_characters_are_escaped_so_a_jsonl_line_stays_one_line():
+    # U+0085, U+2028, U+2029 end a line for str.splitlines() and JavaScript
+    text = jsonl.dumps({"key": "a\x85b\u2028c\u2029d", "ok": "é"})
+    assert text.splitlines() == [text]
+    assert "\\u0085" in text and "é" in text
+    assert json.loads(text) == {"key": "a\x85b\u2028c\u2029d", "ok": "é"}
