@@ -221,7 +221,9 @@ _UNSUPPORTED = ("pixel_values", "image_grid_thw", "pixel_attention_mask", "spati
 class HiRGRPOTrainer(GRPOTrainer):
     """``GRPOTrainer`` with hindsight instruction replay (module docstring).
 
-    Takes ``GRPOTrainer``'s arguments plus ``replay`` (``ReplayOptions``).
+    Takes ``GRPOTrainer``'s arguments plus ``replay`` (``ReplayOptions``). After each training
+    batch, ``last_replays`` lists this process's replays as (index of the original in the
+    parent's batch, ``hir.relabel.Selected``), in the order they were appended.
     """
 
     def __init__(self, *args: Any, replay: ReplayOptions = ReplayOptions(), **kwargs: Any) -> None:
@@ -239,6 +241,7 @@ class HiRGRPOTrainer(GRPOTrainer):
             raise NotImplementedError("ReplayOptions(ref_logprobs='recompute') needs a separate "
                                       "reference model (with PEFT there is none): use 'copy'")
         self._scored: tuple | None = None
+        self.last_replays: list[tuple[int, Selected]] = []
 
     # -- the two wrapped methods ----------------------------------------------------------------
 
@@ -293,6 +296,7 @@ class HiRGRPOTrainer(GRPOTrainer):
         offset = n + sum(len(per) for per in kept[:me])
         mine = kept[me]
         local = [s.group * G + s.response - me * n_local for s in mine]
+        self.last_replays = list(zip(local, mine))
         out = self._append(output, mine, local, rows, all_prompts[me * n_local:(me + 1) * n_local])
         out["advantages"] = torch.cat([advantages[me * n_local:(me + 1) * n_local],
                                        advantages[offset:offset + len(mine)]])
