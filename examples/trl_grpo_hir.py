@@ -10,7 +10,8 @@ JSON text: Arrow cannot always unify the parameter objects of different checkers
 ``ConstraintReward("ila")`` (the training reward) and ``ConstraintReward("cla")`` with weight 0
 (logged only). ``HiRGRPOTrainer`` appends the hindsight replays to each generated batch; every
 logged step is printed and appended to OUTPUT_DIR/log.jsonl, with ``hir/replays`` and the all-fail
-groups before/after replay.
+groups before/after replay. The ILA reward also dumps every judged group to
+OUTPUT_DIR/rollouts.jsonl, which ``hir relabel`` reads.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def main() -> None:
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     log = args.output_dir / "log.jsonl"
-    log.unlink(missing_ok=True)
+    rollouts = args.output_dir / "rollouts.jsonl"
+    for path in (log, rollouts):
+        path.unlink(missing_ok=True)
     config = GRPOConfig(
         output_dir=str(args.output_dir), max_steps=args.max_steps, seed=args.seed,
         per_device_train_batch_size=args.prompts_per_step * args.generations,
@@ -77,10 +80,13 @@ def main() -> None:
         use_cpu=True, reward_weights=[1.0, 0.0], dataloader_num_workers=0)
     trainer = HiRGRPOTrainer(
         model=setup.model, processing_class=setup.tokenizer, train_dataset=dataset, args=config,
-        reward_funcs=[ConstraintReward("ila"), ConstraintReward("cla", log_rates=False)],
+        reward_funcs=[ConstraintReward("ila", dump=rollouts),
+                      ConstraintReward("cla", log_rates=False)],
         replay=ReplayOptions(), callbacks=[LogToFile(log)])
     trainer.train()
     print(f"done in {time.perf_counter() - started:.0f} s; log: {log}")
+    print(f"rollout dump (fresh groups, no replays): {rollouts}; relabel it offline with "
+          f"`hir relabel {rollouts} -o replays.jsonl`")
 
 
 if __name__ == "__main__":

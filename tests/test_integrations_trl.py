@@ -261,3 +261,15 @@ def test_example_runs_short_and_logs_replays(tmp_path):
     assert all("hir/replays" in e and "hir/all_fail_groups_after" in e for e in logs)
     assert sum(e["hir/replays"] for e in logs) > 0
     assert "replays=" in done.stdout
+    # the reward's rollout dump: one row per group, read by `hir relabel`
+    dump = out / "rollouts.jsonl"
+    rows = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert len(rows) == 2 * 4 and all(len(r["responses"]) == 4 for r in rows)
+    assert {r["step"] for r in rows} == {0, 1}
+    relabeled = subprocess.run(
+        [sys.executable, "-m", "cli.main", "relabel", str(dump), "-o", str(tmp_path / "r.jsonl"),
+         "--json"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert relabeled.returncode == 0, relabeled.stderr[-2000:]
+    summary = json.loads(relabeled.stdout)
+    assert summary["groups"] == 8 and summary["rejected_rows"] == 0
+    assert summary["responses"] == 32 and summary["replays"] > 0

@@ -31,8 +31,10 @@ Replays are added in training mode only; evaluation batches are the parent's, un
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import torch
@@ -64,13 +66,20 @@ def _columns(samples: dict[str, Any], n: int, i: int) -> dict[str, Any]:
 class ConstraintReward:
     """A ``GRPOTrainer`` reward function: each completion's ILA (1/0) or CLA against the
     constraints in its dataset row (module docstring). ``config`` sets the checkers' ``mode``
-    and ``semantics`` (default: strict, corrected, as ``hir train``)."""
+    and ``semantics`` (default: strict, corrected, as ``hir train``).
+
+    ``dump``: a JSONL file to which every judged group is appended as one row that
+    ``hir relabel`` reads (``hir.rows.Row.to_json`` plus ``responses``, ``step`` and a ``group``
+    key), the zero-code path to relabel a plain ``GRPOTrainer`` run offline. In a multi-process
+    run give each process its own file.
+    """
 
     def __init__(self, kind: str = "ila", *, config: RelabelConfig = DEFAULT_CONFIG,
-                 log_rates: bool = True) -> None:
+                 log_rates: bool = True, dump: str | Path | None = None) -> None:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         self.kind, self.config, self.log_rates = kind, config, log_rates
+        self.dump = Path(dump) if dump is not None else None
         self.__name__ = f"hir_{kind}"   # TRL names the reward's metrics after it
         self._warned: set[str] = set()
 
@@ -80,6 +89,9 @@ class ConstraintReward:
         log_metric = kwargs.get("log_metric")
         out: list[float | None] = [None] * n
         pairs = []
+        dumped = []
+        state = kwargs.get("trainer_state")
+        step = int(getattr(state, "global_step", 0) or 0)
         for start, end, row in self._groups(prompts, completions, kwargs):
             if isinstance(row, RowError):
                 self._warn(start, row)
@@ -92,6 +104,12 @@ class ConstraintReward:
             for i, m in zip(range(start, end), masks):
                 out[i] = float(m.ila) if self.kind == "ila" else m.cla
                 pairs.append((row.ids, m))
+            if self.dump is not None:
+                dumped.append({**row.to_json(), "group": f"{step}:{start}", "step": step,
+                               "responses": list(row.responses)})
+        if dumped:
+            with open(self.dump, "a", encoding="utf-8") as f:
+                f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in dumped)
         if self.log_rates and log_metric is not None:
             for cid, (ok, judged) in constraint_rates(pairs).items():
                 log_metric(f"hir/constraint/{cid}", ok / judged)
