@@ -8,6 +8,7 @@ tokenizer constructed locally (the toy task's, with a chat template); nothing is
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,8 @@ from hir.instructions import ConstraintSpec, Instruction  # noqa: E402
 from hir.integrations.verl import SCORE_KEYS, compute_score  # noqa: E402
 from hir.knobs import RelabelConfig  # noqa: E402
 from hir.masks import mask  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 INSTS = [
     Instruction(task="Write about rain.", template="rules", constraints=[
@@ -64,6 +67,19 @@ def test_compute_score_never_raises_and_keeps_its_keys():
     listed = compute_score("hir", "no comma here", [{"id": "punctuation:no_comma"}],
                            extra_info={"prompt": [{"role": "user", "content": "Say hi."}]})
     assert listed["score"] == 1.0 and listed["error"] == ""
+
+
+def test_the_package_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = ("import sys, hir.integrations, hir.integrations.batch; "
+            "print(sorted(m for m in ('torch', 'trl', 'verl', 'transformers', 'ray') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 # -- insert_replays on real DataProto objects ------------------------------------------------------
@@ -149,7 +165,8 @@ def make_batch(tok, *, raw_prompt=True, ground_truths=None, seed=0, shuffle=True
             raw[i] = np.array(messages[p], dtype=object)
         non_tensors["raw_prompt"] = raw
     return DataProto.from_dict(tensors=tensors, non_tensors=non_tensors,
-                               meta_info={"temperature": 1.0}), texts
+                               meta_info={"temperature": 1.0,
+                                          "global_token_num": attention.sum(-1).tolist()}), texts
 
 
 def _valid(ids, att):
@@ -210,6 +227,7 @@ def test_replays_sit_beside_their_originals(verl_mod, tok, raw_prompt):
                        torch.cat([out.batch["prompts"], out.batch["responses"]], 1))
     att = out.batch["attention_mask"]
     assert torch.equal(out.batch["position_ids"], torch.clip(att.cumsum(-1) - 1, min=0))
+    assert out.meta_info["global_token_num"] == att.sum(-1).tolist()
     info = out.meta_info["hir"]
     assert info["all_fail_groups_before"] == 0 and info["errors"] == []
 
@@ -346,9 +364,6 @@ def test_trainer_settings_and_entry_point_import(verl_mod):
     import hir.integrations.verl_main as main
 
     assert main.HiRTaskRunner is not None
-
-
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 
 
 def _compose(overrides):

@@ -356,7 +356,9 @@ def _assemble(batch: DataProto, replays: list[_Replay], tokenizer) -> DataProto:
             for k in present:
                 non_tensors[k][row] = scored[k]
     non_tensors["hir_replay"] = is_replay.numpy().astype(bool)
+    meta = dict(batch.meta_info)
+    if "global_token_num" in meta:  # per-sequence token counts (verl's throughput metrics)
+        meta["global_token_num"] = attention.sum(-1).tolist()
     from verl import DataProto
 
-    return DataProto.from_dict(tensors=tensors, non_tensors=non_tensors,
-                               meta_info=dict(batch.meta_info))
+    return DataProto.from_dict(tensors=tensors, non_tensors=non_tensors, meta_info=meta)
