@@ -61,7 +61,8 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    setup = default_setup(seed=args.seed, toy=ToyConfig(warmup=WarmupConfig(steps=args.warmup_steps)))
+    toy = ToyConfig(warmup=WarmupConfig(steps=args.warmup_steps))
+    setup = default_setup(seed=args.seed, toy=toy)
     print(f"toy model ready ({time.perf_counter() - started:.0f} s)", flush=True)
     dataset = Dataset.from_list([
         {"prompt": [{"role": "user", "content": inst.render()}],

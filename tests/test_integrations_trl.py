@@ -246,6 +246,89 @@ def test_only_hir_rewards_are_accepted(tiny):
                        reward_funcs=[lambda completions, **kw: [0.0] * len(completions)])
 
 
+# -- two processes ---------------------------------------------------------------------------------
+
+DDP_WORKER = '''
+import json, os, sys
+import torch
+from datasets import Dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from trl import GRPOConfig
+from hir.instructions import Instruction
+from hir.integrations.trl import ConstraintReward, HiRGRPOTrainer, ReplayOptions
+
+model_dir, data, out = sys.argv[1:4]
+torch.set_num_threads(1)
+rows = [json.loads(line) for line in open(data)]
+dataset = Dataset.from_list([
+    {"prompt": [{"role": "user", "content": Instruction.model_validate(r["instruction"]).render()}],
+     "instruction": json.dumps(r["instruction"])} for r in rows])
+trainer = HiRGRPOTrainer(
+    model=AutoModelForCausalLM.from_pretrained(model_dir),
+    processing_class=AutoTokenizer.from_pretrained(model_dir), train_dataset=dataset,
+    args=GRPOConfig(output_dir=out, max_steps=1, seed=0, per_device_train_batch_size=6,
+                    num_generations=4, max_completion_length=12, use_cpu=True, report_to="none",
+                    save_strategy="no"),
+    reward_funcs=[ConstraintReward("ila")], replay=ReplayOptions(entropy="none"))
+trainer.model.train()
+rank = trainer.accelerator.process_index
+torch.manual_seed(1 + rank)
+batch = trainer._generate_and_score_completions(next(iter(trainer.get_train_dataloader())))
+inputs, prompts, completions, rewards = trainer._scored
+json.dump({"world": trainer.accelerator.num_processes,
+           "instructions": [x["instruction"] for x in inputs], "prompts": prompts,
+           "completions": completions, "rewards": rewards.tolist(),
+           "replays": [[o, s.group, s.response] for o, s in trainer.last_replays],
+           "advantages": batch["advantages"].tolist(), "size": batch["completion_ids"].size(0)},
+          open(os.path.join(out, f"rank{rank}.json"), "w"))
+'''
+
+
+def test_two_processes_plan_the_same_replays(tiny, tmp_path):
+    """torchrun, 2 CPU processes (gloo), 6 completions each in groups of 4: a group spans both
+    processes. Every process adds the replays of its own completions, and together they are the
+    plan of the whole gathered batch, with the advantages of the whole batch."""
+    from hir.integrations.batch import plan, row_of, text_of, user_text
+
+    _, model_dir, _ = tiny
+    data = tiny[0] / "data.jsonl"
+    script = tmp_path / "worker.py"
+    script.write_text(DDP_WORKER)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                           str(script), str(model_dir), str(data), str(tmp_path)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranks = [json.loads((tmp_path / f"rank{i}.json").read_text()) for i in range(2)]
+    assert [r["world"] for r in ranks] == [2, 2]
+    G, n_local = 4, 6
+    insts = [i for r in ranks for i in r["instructions"]]
+    prompts = [p for r in ranks for p in r["prompts"]]
+    completions = [c for r in ranks for c in r["completions"]]
+    rows = [row_of({"instruction": insts[s]}, prompt=user_text(prompts[s]),
+                   responses=[text_of(c) for c in completions[s:s + G]])
+            for s in range(0, len(insts), G)]
+    expected = plan(rows, [None] * len(rows), step=0)
+    got = []
+    for rank, r in enumerate(ranks):
+        for local, group, response in r["replays"]:
+            assert local == group * G + response - rank * n_local and 0 <= local < n_local
+            got.append((group, response))
+        assert r["size"] == n_local + len(r["replays"])
+    assert sorted(got) == [(s.group, s.response) for s in expected.selected] and got
+    rewards = torch.tensor(ranks[0]["rewards"])
+    assert ranks[1]["rewards"] == ranks[0]["rewards"]  # gathered: the whole batch on each rank
+    replays = [(g, resp) for r in ranks for _, g, resp in r["replays"]]
+    advantages = group_advantages(torch.cat([rewards, torch.ones(len(replays), 1)]),
+                                  torch.ones(1),
+                                  [i // G for i in range(2 * n_local)] + [g for g, _ in replays])
+    first = 2 * n_local + len(ranks[0]["replays"])   # rank 0's replays end here
+    ordered = [*advantages[:n_local], *advantages[2 * n_local:first],
+               *advantages[n_local:2 * n_local], *advantages[first:]]
+    assert torch.allclose(torch.tensor(ranks[0]["advantages"] + ranks[1]["advantages"]),
+                          torch.stack(ordered), atol=1e-6)
+
+
 # -- the example -----------------------------------------------------------------------------------
 
 def test_example_runs_short_and_logs_replays(tmp_path):

@@ -200,7 +200,8 @@ def test_replays_sit_beside_their_originals(verl_mod, tok, raw_prompt):
         nt = out.non_tensor_batch
         assert nt["uid"][row] == nt["uid"][src]
         assert torch.equal(out.batch["responses"][row], out.batch["responses"][src])
-        assert torch.equal(out.batch["attention_mask"][row, P:], out.batch["attention_mask"][src, P:])
+        assert torch.equal(out.batch["attention_mask"][row, P:],
+                           out.batch["attention_mask"][src, P:])
         hindsight = Instruction.model_validate(json.loads(nt["reward_model"][row]["ground_truth"]))
         original = Instruction.model_validate(json.loads(nt["reward_model"][src]["ground_truth"]))
         assert hindsight.template == original.template and hindsight.task == original.task
@@ -415,7 +416,8 @@ def test_update_actor_wiring(verl_mod, tok, monkeypatch):
     from hir.integrations.verl_trainer import HiRRayPPOTrainer, hir_settings
 
     cfg = _compose(["trainer.use_v1=False", "algorithm.adv_estimator=grpo",
-                    "actor_rollout_ref.rollout.n=4", "actor_rollout_ref.actor.ppo_mini_batch_size=1",
+                    "actor_rollout_ref.rollout.n=4",
+                    "actor_rollout_ref.actor.ppo_mini_batch_size=1",
                     "+hir.k=2", "+hir.budget=group"])
     seen = {}
 

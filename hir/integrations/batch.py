@@ -126,7 +126,8 @@ def plan(groups: Sequence[Row | RowError], entropies: Sequence[Sequence[float | 
             errors.append(exc)
     usable = [isinstance(g, Row) and m is not None and g.replayable for g, m in zip(groups, masks)]
     lam = config.lambda_at(step)
-    selected = relabel([g.instruction if ok else Instruction(task="") for g, ok in zip(groups, usable)],
+    empty = Instruction(task="")
+    selected = relabel([g.instruction if ok else empty for g, ok in zip(groups, usable)],
                        [list(g.responses) if ok else [] for g, ok in zip(groups, usable)],
                        [m if ok else [] for m, ok in zip(masks, usable)],
                        [e if ok else None for e, ok in zip(entropies, usable)],

@@ -24,7 +24,8 @@ Two pieces, each on a TRL extension point:
 What is refused with a clear error rather than done wrongly: reward functions other than
 ``ConstraintReward`` (a replay's reward under an arbitrary function is unknown), tools and
 environments, and vision-language models. Multi-process runs gather the batch so that every
-process plans the same replays; only the single-process path is tested here (no GPU).
+process plans the same replays and appends those of its own completions (tested with two CPU
+processes; no GPU run was made).
 
 Replays are added in training mode only; evaluation batches are the parent's, unchanged.
 """

@@ -6,8 +6,8 @@ the replays (``hir.integrations.verl.insert_replays``), recomputes the advantage
 with replays using verl's own ``compute_advantage`` and the run's ``algorithm`` config (so a
 replay joins its original's ``uid`` group for GRPO, and the REINFORCE++ whitening covers it),
 and calls the parent's update, cutting the batch with replays into as many actor mini-batches as
-the fresh batch would have made (``samples_per_mini_batch``). Everything else in ``fit`` (metrics of the fresh batch, rollout
-dumps, validation, checkpoints) is the parent's.
+the fresh batch would have made (``samples_per_mini_batch``). Everything else in ``fit`` (metrics
+of the fresh batch, rollout dumps, validation, checkpoints) is the parent's.
 
 HiR's knobs are the config's ``hir`` section (``+hir.k=2 +hir.budget=global`` on verl's command
 line): ``k``, ``budget``, ``total``, ``lambda0``, ``eta``, ``mode``, ``semantics``
