@@ -362,6 +362,18 @@ def test_trainer_settings_and_entry_point_import(verl_mod):
         (2, "global", "corrected", "recompute", "copy")
     with pytest.raises(ValueError, match="unknown hir options"):
         hir_settings({"kk": 1})
+    from verl import DataProto
+
+    from hir.integrations.verl_trainer import on_dp_ranks
+
+    seen = []
+
+    def per_row(d):
+        seen.append(len(d))
+        return d.batch["x"] * 2
+
+    data = DataProto.from_dict(tensors={"x": torch.arange(5.0)})
+    assert torch.equal(on_dp_ranks(per_row, 4)(data), torch.arange(5.0) * 2) and seen == [8]
     import hir.integrations.verl_main as main
 
     assert main.HiRTaskRunner is not None
@@ -418,7 +430,7 @@ def test_update_actor_wiring(verl_mod, tok, monkeypatch):
     cfg = _compose(["trainer.use_v1=False", "algorithm.adv_estimator=grpo",
                     "actor_rollout_ref.rollout.n=4",
                     "actor_rollout_ref.actor.ppo_mini_batch_size=1",
-                    "+hir.k=2", "+hir.budget=group"])
+                    "+hir.k=2", "+hir.budget=group", "+hir.old_log_probs=recompute"])
     seen = {}
 
     def parent_update(self, batch):
@@ -432,6 +444,14 @@ def test_update_actor_wiring(verl_mod, tok, monkeypatch):
     trainer.hir_config, trainer.hir_old, trainer.hir_ref = hir_settings(cfg.hir)
     trainer._get_dp_size = lambda worker_group, role: 2
     trainer.actor_rollout_wg = None
+    asked = []
+
+    def old_log_prob(data):  # the parent's worker call, standing in: sees the replays, padded
+        asked.append(len(data))
+        values = torch.full(data.batch["responses"].shape, -3.0)
+        return DataProto.from_dict(tensors={"old_log_probs": values}), 0.0
+
+    trainer._compute_old_log_prob = old_log_prob
     batch, _ = make_batch(tok)
     output = trainer._update_actor(batch)
     sent = seen["batch"]
@@ -442,6 +462,9 @@ def test_update_actor_wiring(verl_mod, tok, monkeypatch):
     assert (cfg.actor_rollout_ref.actor.ppo_mini_batch_size, cfg.actor_rollout_ref.rollout.n) == \
         (1, 4)  # restored
     flags = torch.tensor(list(sent.non_tensor_batch["hir_replay"]))
+    assert asked and asked[0] % 2 == 0 and asked[0] - R in (0, 1)
+    assert (sent.batch["old_log_probs"][flags] == -3.0).all()
+    assert (sent.batch["old_log_probs"][~flags] > -1.0).all()
     adv = sent.batch["advantages"]
     assert (adv[flags][sent.batch["response_mask"][flags].bool()] > 0).all()
     assert "actor/loss" in output.meta_info["metrics"]

@@ -71,8 +71,9 @@ class ConstraintReward:
 
     ``dump``: a JSONL file to which every judged group is appended as one row that
     ``hir relabel`` reads (``hir.rows.Row.to_json`` plus ``responses``, ``step`` and a ``group``
-    key), the zero-code path to relabel a plain ``GRPOTrainer`` run offline. In a multi-process
-    run give each process its own file.
+    key), the zero-code path to relabel a plain ``GRPOTrainer`` run offline. The function is not
+    told whether a batch is for training or evaluation, so evaluation groups are dumped too. In a
+    multi-process run give each process its own file.
     """
 
     def __init__(self, kind: str = "ila", *, config: RelabelConfig = DEFAULT_CONFIG,

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+import torch
 from verl import DataProto
+from verl.protocol import pad_dataproto_to_divisor
 from verl.trainer.ppo.ray_trainer import RayPPOTrainer, compute_advantage
 
 from hir.knobs import RelabelConfig
@@ -48,6 +50,16 @@ def hir_settings(section: Any) -> tuple[RelabelConfig, str, str]:
         raise ValueError(f"unknown hir options {unknown}; known: {sorted(known)}, "
                          "old_log_probs, ref_log_probs")
     return dataclasses.replace(DEFAULT_CONFIG, **options), old, ref
+
+
+def on_dp_ranks(compute: Callable[[DataProto], torch.Tensor], dp: int
+                ) -> Callable[[DataProto], torch.Tensor]:
+    """``compute`` on a batch of any size: padded to a multiple of the data-parallel size with
+    verl's ``pad_dataproto_to_divisor`` (workers split a batch evenly), the padding cut off."""
+    def run(data: DataProto) -> torch.Tensor:
+        padded, _ = pad_dataproto_to_divisor(data, dp)
+        return compute(padded)[:len(data)]
+    return run
 
 
 def mini_batch_count(config: Any, fresh: int) -> int:
@@ -88,12 +100,15 @@ class HiRRayPPOTrainer(RayPPOTrainer):
 
     def _update_actor(self, batch: DataProto) -> DataProto:
         mini_batches = mini_batch_count(self.config, len(batch))
+        dp = self._get_dp_size(self.actor_rollout_wg, "actor")
         batch = insert_replays(
             batch, self.tokenizer, step=max(self.global_steps - 1, 0), config=self.hir_config,
             old_log_probs=self.hir_old, ref_log_probs=self.hir_ref,
-            recompute_old=lambda d: self._compute_old_log_prob(d)[0].batch["old_log_probs"],
-            recompute_ref=lambda d: self._compute_ref_log_prob(d).batch["ref_log_prob"],
-            multiple_of=mini_batches * self._get_dp_size(self.actor_rollout_wg, "actor"),
+            recompute_old=on_dp_ranks(
+                lambda d: self._compute_old_log_prob(d)[0].batch["old_log_probs"], dp),
+            recompute_ref=on_dp_ranks(
+                lambda d: self._compute_ref_log_prob(d).batch["ref_log_prob"], dp),
+            multiple_of=mini_batches * dp,
             chat_template_kwargs=self.config.data.get("apply_chat_template_kwargs", None) or {})
         algorithm = self.config.algorithm
         batch = compute_advantage(
