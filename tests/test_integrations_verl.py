@@ -321,7 +321,9 @@ def test_bad_rows_get_no_replay_and_say_why(verl_mod, tok):
     uids = {out.non_tensor_batch["uid"][i] for i, f in enumerate(flags) if f}
     assert uids == {"u0"} and len(out) == len(batch) + sum(flags)
     info = out.meta_info["hir"]
-    assert info["unjudged_groups"] == 1 and "no:such" in info["errors"][0]
+    assert info["unjudged_groups"] == 1 and info["errors"][0].startswith("uid u1: field '")
+    assert "ground_truth.instruction_id_list[0]" in info["errors"][0]
+    assert "no:such" in info["errors"][0]
 
 
 def test_multiple_of_trims_the_lowest_scored(verl_mod, tok):

@@ -68,6 +68,11 @@ def with_user_text(prompt: Any, old: str, new: str) -> Any:
     return messages
 
 
+def describe(exc: RowError) -> str:
+    """A row error as one line: ``field 'F': message`` (the field as the row spells it)."""
+    return f"field '{exc.field}': {exc.message}" if exc.field else exc.message
+
+
 def row_of(columns: Mapping[str, Any], *, prompt: str | None,
            responses: Sequence[str] = (), source: str = "<batch>", line: int = 0) -> Row:
     """The parsed row of one sample: its dataset ``columns`` (constraints in any ``hir.rows``

@@ -48,8 +48,8 @@ from hir.knobs import RelabelConfig
 from hir.relabel import Selected, group_masks
 from hir.rows import Row, RowError
 
-from .batch import DEFAULT_CONFIG, Plan, constraint_rates, plan, row_of, text_of, user_text, \
-    with_user_text
+from .batch import DEFAULT_CONFIG, Plan, constraint_rates, describe, plan, row_of, text_of, \
+    user_text, with_user_text
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class ConstraintReward:
             start = end
 
     def _warn(self, index: int, exc: RowError) -> None:
-        message = f"field '{exc.field}': {exc.message}" if exc.field else exc.message
+        message = describe(exc)
         if message not in self._warned:
             self._warned.add(message)
             logger.warning("%s: sample %d cannot be judged (reward None): %s", self.__name__,

@@ -31,7 +31,7 @@ from hir.relabel import Selected, group_masks
 from hir.rows import Row, RowError
 from hir.select import mean_entropy
 
-from .batch import DEFAULT_CONFIG, plan, row_of, user_text, with_user_text
+from .batch import DEFAULT_CONFIG, describe, plan, row_of, user_text, with_user_text
 
 if TYPE_CHECKING:
     from verl import DataProto
@@ -77,8 +77,8 @@ def score_row(solution_str: str, ground_truth: Any, *, prompt: str | None = None
                      responses=[solution_str], source="<verl row>")
         m = group_masks(row, config)[0]
     except RowError as exc:
-        error = f"field '{exc.field}': {exc.message}" if exc.field else exc.message
-        return {"score": 0.0, "cla": 0.0, "num_constraints": 0, "mask": "", "error": error}
+        return {"score": 0.0, "cla": 0.0, "num_constraints": 0, "mask": "",
+                "error": describe(exc)}
     except Exception as exc:  # a bug of ours, not a bad row: said so, and logged with its trace
         logger.exception("compute_score crashed")
         return {"score": 0.0, "cla": 0.0, "num_constraints": 0, "mask": "",
@@ -189,14 +189,15 @@ def _hindsight_prompt(batch: DataProto, i: int, tokenizer, original: str, rewrit
         "input_ids"], None
 
 
-def _trim(selected: list[Selected], batch_size: int, multiple_of: int) -> list[Selected]:
+def _trim(replays: list[_Replay], batch_size: int, multiple_of: int) -> list[_Replay]:
     """Drop the lowest-scored replays until the batch with replays divides by ``multiple_of``."""
     if multiple_of <= 1:
-        return selected
-    keep_n = max(0, len(selected) - (batch_size + len(selected)) % multiple_of)
-    best = sorted(selected, key=lambda s: (-s.score, -s.cla, s.group, s.response))[:keep_n]
+        return replays
+    keep_n = max(0, len(replays) - (batch_size + len(replays)) % multiple_of)
+    best = sorted(replays, key=lambda r: (-r.selected.score, -r.selected.cla, r.selected.group,
+                                          r.selected.response))[:keep_n]
     kept = set(map(id, best))
-    return [s for s in selected if id(s) in kept]
+    return [r for r in replays if id(r) in kept]
 
 
 def insert_replays(batch: DataProto, tokenizer, *, step: int,
@@ -255,7 +256,10 @@ def insert_replays(batch: DataProto, tokenizer, *, step: int,
                       config=config)
 
     replays: list[_Replay] = []
-    errors = [f"group {g}: {e.message}" for g, e in enumerate(batch_plan.errors) if e]
+    def where(g: int) -> str:
+        return f"uid {uids[groups[g][0]]}"
+
+    errors = [f"{where(g)}: {describe(e)}" for g, e in enumerate(batch_plan.errors) if e]
     kwargs = dict(chat_template_kwargs or {})
     for s in batch_plan.selected:
         source = groups[s.group][s.response]
@@ -264,14 +268,14 @@ def insert_replays(batch: DataProto, tokenizer, *, step: int,
             ids, raw = _hindsight_prompt(batch, source, tokenizer, row.instruction.render(),
                                          s.instruction.render(), kwargs)
         except RowError as exc:
-            errors.append(f"group {s.group}: {exc.message}")
+            errors.append(f"{where(s.group)}: {describe(exc)}")
             continue
         replays.append(_Replay(source, s, ids, raw, json.dumps(s.instruction.model_dump())))
-    replays = _trim_replays(replays, n, multiple_of)
+    replays = _trim(replays, n, multiple_of)
     out = _assemble(batch, replays, tokenizer)
     replay_rows = [i for i, flag in enumerate(out.non_tensor_batch["hir_replay"]) if flag]
-    for key, how, fn, name in (("old_log_probs", old_log_probs, recompute_old, "old"),
-                               ("ref_log_prob", ref_log_probs, recompute_ref, "ref")):
+    for key, how, fn in (("old_log_probs", old_log_probs, recompute_old),
+                         ("ref_log_prob", ref_log_probs, recompute_ref)):
         if key in out.batch.keys() and how == "recompute" and replay_rows:
             values = fn(out.select_idxs(replay_rows))
             out.batch[key][torch.tensor(replay_rows)] = values.to(out.batch[key].dtype)
@@ -282,11 +286,6 @@ def insert_replays(batch: DataProto, tokenizer, *, step: int,
                                                              for e in batch_plan.errors),
         "errors": errors}
     return out
-
-
-def _trim_replays(replays: list[_Replay], batch_size: int, multiple_of: int) -> list[_Replay]:
-    kept = set(map(id, _trim([r.selected for r in replays], batch_size, multiple_of)))
-    return [r for r in replays if id(r.selected) in kept]
 
 
 def _assemble(batch: DataProto, replays: list[_Replay], tokenizer) -> DataProto:
