@@ -1,7 +1,7 @@
 """HiR in verl (``pip install hir[verl]``; tested with verl 0.9.1 on CPU, see docs/integrations.md).
 
-- ``compute_score``: a verl reward function (``reward.custom_reward_function.path`` = this file,
-  ``.name`` = ``compute_score``). The constraints come from the row's ground truth in any form
+- ``compute_score``: a verl reward function (``reward.custom_reward_function.path`` =
+  ``pkg://hir.integrations.verl``, ``.name`` = ``compute_score``). The constraints come from the row's ground truth in any form
   ``hir.rows`` reads (a hir instruction object, ``{"instruction_id_list", "kwargs", "task"}``, a
   list of ``{"id", "kwargs"}``, or any of these as JSON text). It returns the same keys for every
   row and never raises: a row that cannot be judged scores 0 and says why in ``error``.
