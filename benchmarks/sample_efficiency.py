@@ -74,6 +74,11 @@ PROTOCOLS: dict[str, tuple[str, ...]] = {
     "paper": ("binary", "cla", "hir_paper"),
 }
 HIR_OF = {"equal": "hir", "paper": "hir_paper"}
+# toy model sizes (hir.toy.model.ToyModelConfig fields); "tiny" is the default model
+MODEL_SIZES: dict[str, dict] = {
+    "tiny": {},
+    "small": {"hidden_size": 192, "num_layers": 4, "intermediate_size": 512},
+}
 # ablations of the equal-protocol HiR run: name -> (overrides, what changes, the binary baseline)
 ABLATIONS: dict[str, tuple[dict, str, str]] = {
     "hir_select_random": ({**METHODS["hir"], "replay_select": "random"},
@@ -84,9 +89,15 @@ ABLATIONS: dict[str, tuple[dict, str, str]] = {
                          "budget: top k=2 per group (not global)", "binary"),
     "hir_logprobs_copy": ({**METHODS["hir"], "replay_logprobs": "copy"},
                           "replay old log-probs copied from the original", "binary"),
+    "binary_m6": ({**BINARY, "responses_per_prompt": 6},
+                  "binary RL generating 6 per prompt: the paper protocol's step count, no replays",
+                  "binary"),
     "binary_grpo": ({**BINARY, "advantage": "grpo"}, "binary RL with grpo", "binary"),
     "hir_grpo": ({**METHODS["hir"], "advantage": "grpo"}, "grpo instead of reinforce++",
                  "binary_grpo"),
+    "hir_rarity": ({**METHODS["hir"], "replay_select": "rarity"},
+                   "selection: CLA weighted by each constraint's failure rate (beyond the paper)",
+                   "binary"),
     "hir_fresh_w025": ({**METHODS["hir"], "replay_adv": "fresh", "replay_weight": 0.25},
                        "fresh-only statistics, replay weight 0.25 (beyond the paper)", "binary"),
 }
@@ -300,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                     "--quick)")
     ap.add_argument("--ablation-seeds", type=int, default=1,
                     help="seeds (the first N) the ablations run on")
+    ap.add_argument("--model-size", default="tiny", choices=sorted(MODEL_SIZES),
+                    help="the toy model: tiny (the default 0.26M parameters) or small (hidden "
+                    "192, 4 layers: 1.8M, a probe of whether capacity changes the picture)")
     ap.add_argument("--out", type=Path, default=Path("runs/sample_efficiency"))
     args = ap.parse_args(argv)
     if args.quick and args.ablations:
@@ -319,12 +333,14 @@ def main(argv: list[str] | None = None) -> int:
     from transformers.utils import logging as hf_logging
 
     from hir.toy import TRAIN_PRESET, ToyConfig, ToyTaskConfig, default_setup, save_setup
+    from hir.toy.model import ToyModelConfig
 
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     torch.set_num_threads(args.threads)
     toy = ToyConfig(task=ToyTaskConfig(min_constraints=K_CONSTRAINTS,
-                                       max_constraints=K_CONSTRAINTS))
+                                       max_constraints=K_CONSTRAINTS),
+                    model=ToyModelConfig(**MODEL_SIZES[args.model_size]))
     B = TRAIN_PRESET["prompts_per_step"]
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[int, dict[str, dict]] = {}
@@ -333,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"regime: {K_CONSTRAINTS} constraints/prompt, B={B}, budget {budget} generated "
           f"rollouts per run, eval every {EVAL_ROLLOUTS} on {eval_prompts} held-out prompts, "
           f"target ILA {args.target}, protocols {', '.join(protocols)}, {n_seeds} seeds, "
-          f"threads {args.threads}", flush=True)
+          f"model {args.model_size}, threads {args.threads}", flush=True)
 
     def one(seed: int, name: str, overrides: dict, paths) -> None:
         res = run_method(overrides, *paths, args.out / f"seed{seed}" / name, seed=seed,
@@ -347,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
               f" ({took}, {time.perf_counter() - t0:.0f}s total)", flush=True)
 
     for seed in range(n_seeds):
-        warm = args.out / f"seed{seed}" / f"setup_k{K_CONSTRAINTS}"
+        size = "" if args.model_size == "tiny" else f"_{args.model_size}"
+        warm = args.out / f"seed{seed}" / f"setup_k{K_CONSTRAINTS}{size}"
         if (warm / "model" / "config.json").exists() and (warm / "eval.jsonl").exists():
             # saved by an earlier run of this benchmark: same seed and defaults, same setup
             paths = (str(warm / "model"), str(warm / "train.jsonl"), str(warm / "eval.jsonl"))
@@ -412,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     png = args.out / "sample_efficiency.png"
     plot(results, protocols, args.target, png)
     (args.out / "results.json").write_text(json.dumps({
-        "k_constraints": K_CONSTRAINTS, "target": args.target, "budget_rollouts": budget,
+        "k_constraints": K_CONSTRAINTS, "model_size": args.model_size, "target": args.target,
+        "budget_rollouts": budget,
         "seeds": n_seeds, "protocols": protocols, "eval_prompts": eval_prompts,
         "sparsity": {s: {"dead_groups_first5": d, "steps_without_success": e}
                      for s, (d, e) in sparse.items()},

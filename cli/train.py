@@ -55,7 +55,9 @@ def train(
                                              "fresh rollouts get binary RL's advantages)."),
     replay_weight: Optional[float] = typer.Option(None, help="Multiplier of replay advantages."),
     replay_select: Optional[str] = typer.Option(None, help="score (entropy + lambda * CLA, the "
-                                                "paper) | random | cla (ablations)."),
+                                                "paper) | rarity (beyond the paper: CLA weighted "
+                                                "by each constraint's failure rate) | random | "
+                                                "cla (ablations)."),
     prompts_per_step: Optional[int] = typer.Option(None, "--prompts-per-step", "-B",
                                                    help="B: prompts per step (all processes)."),
     responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m",

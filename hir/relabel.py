@@ -95,17 +95,19 @@ class Selected:
 def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[str]],
             masks: Sequence[Sequence[Mask]],
             entropies: Sequence[Sequence[float | None] | None], *, lambda_: float,
-            config: RelabelConfig = RelabelConfig()) -> list[Selected]:
+            config: RelabelConfig = RelabelConfig(),
+            weights: Sequence[Sequence[float] | None] | None = None) -> list[Selected]:
     """Steps 2-5 of the module docstring for one batch of groups.
 
     Per group ``g``: ``instructions[g]``, and index-aligned ``responses[g]``, ``masks[g]``,
-    ``entropies[g]`` (None: no entropies). ``lambda_`` is lambda_s of the batch's step.
+    ``entropies[g]`` (None: no entropies). ``lambda_`` is lambda_s of the batch's step;
+    ``weights`` optional per-constraint difficulty weights of the selection (``hir.select``).
     """
     if not len(instructions) == len(responses) == len(masks) == len(entropies):
         raise ValueError(f"{len(instructions)} instructions, {len(responses)} response lists, "
                          f"{len(masks)} mask lists, {len(entropies)} entropy lists")
     chosen = select(masks, entropies, lambda_=lambda_, k=config.k, budget=config.budget,
-                    total=config.total)
+                    total=config.total, weights=weights)
     out = []
     for c in chosen:
         m = masks[c.group][c.response]

@@ -14,6 +14,12 @@ Without an entropy for a response F_div is 0 and the score is lambda_s * CLA: ca
 alone. Mixing responses with and without entropies in one selection favours those with entropies
 (F_div >= 0); dumps normally carry entropies for all responses or none.
 
+Difficulty weights (an option beyond the paper, ``weights``): the CLA term may weight each
+constraint, ``sum(w_i * satisfied_i) / sum(w_i)``, so that among responses with the same number of
+satisfied constraints those that satisfied the *hard* ones rank first (the trainer's
+``replay_select="rarity"`` weights a constraint by its failure rate in the batch). ``Candidate.cla``
+stays the plain fraction.
+
 Budgets: ``group`` keeps the top k candidates of each group (fewer if it has fewer); ``global``
 keeps the top K candidates over the whole batch, K = k * number of groups unless ``total`` is given
 (the authors' released trainer selects over the batch). Ties break deterministically: higher score,
@@ -83,35 +89,54 @@ def _order(c: Candidate) -> tuple:
     return (-c.score, -c.cla, c.group, c.response)
 
 
+def weighted_cla(satisfied: Sequence[bool], weights: Sequence[float] | None) -> float:
+    """``sum(w_i * satisfied_i) / sum(w_i)``; the plain fraction without weights (or all zero)."""
+    if weights is None or not satisfied:
+        return sum(satisfied) / len(satisfied) if satisfied else 1.0
+    if len(weights) != len(satisfied):
+        raise ValueError(f"{len(weights)} weights for {len(satisfied)} constraints")
+    total = math.fsum(weights)
+    if total <= 0:
+        return sum(satisfied) / len(satisfied)
+    return math.fsum(w for w, ok in zip(weights, satisfied) if ok) / total
+
+
 def candidates(groups_masks: Sequence[Sequence[Mask]],
                entropies: Sequence[Sequence[float | None] | None] | None = None, *,
-               lambda_: float) -> list[Candidate]:
+               lambda_: float, weights: Sequence[Sequence[float] | None] | None = None
+               ) -> list[Candidate]:
     """Every response with 0 < CLA < 1, scored with CLA weight ``lambda_``, in (group, response)
-    order."""
+    order. ``weights[g]``: per-constraint weights of group g's instruction (None: unweighted)."""
     if entropies is not None and len(entropies) != len(groups_masks):
         raise ValueError(f"{len(entropies)} entropy lists for {len(groups_masks)} groups")
+    if weights is not None and len(weights) != len(groups_masks):
+        raise ValueError(f"{len(weights)} weight lists for {len(groups_masks)} groups")
     out = []
     for g, group in enumerate(groups_masks):
         ents = entropies[g] if entropies is not None else None
         if ents is not None and len(ents) != len(group):
             raise ValueError(f"group {g}: {len(ents)} entropies for {len(group)} responses")
+        w = weights[g] if weights is not None else None
         for r, m in enumerate(group):
             if not m.partial:
                 continue
             h = ents[r] if ents is not None else None
-            out.append(Candidate(g, r, m.cla, h, (h or 0.0) + lambda_ * m.cla))
+            term = m.cla if w is None else weighted_cla(m.satisfied, w)
+            out.append(Candidate(g, r, m.cla, h, (h or 0.0) + lambda_ * term))
     return out
 
 
 def select(groups_masks: Sequence[Sequence[Mask]],
            entropies: Sequence[Sequence[float | None] | None] | None = None, *,
            lambda_: float, k: int = 2, budget: Budget = "group",
-           total: int | None = None) -> list[Candidate]:
+           total: int | None = None,
+           weights: Sequence[Sequence[float] | None] | None = None) -> list[Candidate]:
     """The candidates to replay, best first within the budget.
 
     ``groups_masks[g][r]`` is the mask of response r of group g; ``entropies`` is index-aligned
     (a None group or value means no entropy); ``lambda_`` is lambda_s of the batch's step
-    (``hir.knobs.lambda_at``), computed once by the caller. Returns candidates sorted by
+    (``hir.knobs.lambda_at``), computed once by the caller; ``weights`` are optional difficulty
+    weights (``candidates``). Returns candidates sorted by
     (group, response), the order replays are written in. ``total`` overrides K for the global
     budget.
     """
@@ -119,7 +144,7 @@ def select(groups_masks: Sequence[Sequence[Mask]],
         raise ValueError(f"k must be >= 0, got {k}")
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
-    pool = candidates(groups_masks, entropies, lambda_=lambda_)
+    pool = candidates(groups_masks, entropies, lambda_=lambda_, weights=weights)
     if budget == "group":
         by_group: dict[int, list[Candidate]] = {}
         for c in pool:

@@ -98,3 +98,32 @@ def test_bad_arguments():
         select(groups, [[1.0, 2.0]], lambda_=2.0)
     with pytest.raises(ValueError):
         select(groups, [[1.0], [1.0]], lambda_=2.0)
+
+
+# -- difficulty weights (replay_select="rarity", beyond the paper) --------------------------------
+
+def sat(*flags: bool):
+    return from_verdicts([Verdict(f, "") for f in flags])
+
+
+def test_weighted_cla():
+    from hir.select import weighted_cla
+    assert weighted_cla([True, False, False], None) == pytest.approx(1 / 3)
+    assert weighted_cla([True, False, False], [0.0, 0.5, 0.5]) == 0.0
+    assert weighted_cla([False, True, False], [0.1, 0.6, 0.3]) == pytest.approx(0.6)
+    assert weighted_cla([True, False], [0.0, 0.0]) == 0.5  # no weight anywhere: plain fraction
+    with pytest.raises(ValueError):
+        weighted_cla([True, False], [1.0])
+
+
+def test_weights_rank_equal_cla_by_the_hard_constraint_they_kept():
+    # two candidates with CLA 1/2: one kept the easy constraint 0, the other the hard constraint 1
+    groups = [[sat(True, False)], [sat(False, True)]]
+    plain = select(groups, lambda_=2.0, k=1, budget="global", total=1)
+    assert [(c.group, c.cla) for c in plain] == [(0, 0.5)]  # tie: lower group index
+    weighted = select(groups, lambda_=2.0, k=1, budget="global", total=1,
+                      weights=[[0.1, 0.9], [0.1, 0.9]])
+    assert [(c.group, c.cla) for c in weighted] == [(1, 0.5)]  # Candidate.cla stays the fraction
+    assert weighted[0].score == pytest.approx(2.0 * 0.9)
+    with pytest.raises(ValueError, match="weight lists"):
+        candidates(groups, lambda_=1.0, weights=[[1.0, 1.0]])

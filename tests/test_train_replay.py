@@ -197,3 +197,23 @@ def test_metrics_rows_carry_the_diagnostics(tmp_path):
         [row] = [r for r in read_metrics(tmp_path / mode) if not r.get("eval")]
         assert set(DIAG_KEYS) <= set(row)
         assert row["batch_without_success"] == int(row["n_succ"] == 0)
+
+
+def test_select_rarity_weights_constraints_by_their_failure_rate_in_the_batch(tiny):
+    _, tok = tiny
+    # keyword "river" is satisfied by 3 of 4 responses, lowercase by 1: a lowercase-keeping
+    # replay ranks above a keyword-keeping one of the same CLA under rarity, not under score
+    groups = [[_episode(tok, "The River, is cold"), _episode(tok, "The River, Fish")],
+              [_episode(tok, "the sea, cold", group=1), _episode(tok, "The River, Cold", group=1)]]
+    items = [Row.of(INST, key="a"), Row.of(INST, key="b")]
+    weights = replaylib.failure_weights(groups, items)
+    assert weights[0] == weights[1] == [1.0, 0.75, 0.25]  # no_comma, lowercase, keyword
+    for e in groups[0] + groups[1]:
+        e.entropy = 0.0
+    assert {e.mask.cla for e in groups[0] + groups[1]} == {1 / 3}
+    config = RelabelConfig(k=1, budget="global", total=1, semantics="corrected")
+    pick = lambda select: [r.original.response for r in replaylib.build(  # noqa: E731
+        groups, items, tok, lambda_=2.0, config=config, system=None, max_prompt_tokens=512,
+        select=select)]
+    assert pick("score") == ["The River, is cold"]  # ties: lower group, lower response
+    assert pick("rarity") == ["the sea, cold"]      # kept lowercase, the rarely met constraint

@@ -71,10 +71,12 @@ class TrainConfig(BaseModel):
     replay_budget: Literal["group", "global"] = Field(
         "global", description="global: top candidates over the whole batch (the authors' "
         "released trainer); group: top k within each prompt's group")
-    replay_select: Literal["score", "random", "cla"] = Field(
+    replay_select: Literal["score", "rarity", "random", "cla"] = Field(
         "score", description="which candidates fill the budget: score = the paper's F = entropy + "
-        "lambda_s * CLA; random = uniform among candidates (seeded by seed, step, rank); cla = "
-        "lambda_s * CLA only (no entropy term). random and cla are ablations")
+        "lambda_s * CLA; rarity (beyond the paper) = the score with each constraint of the CLA "
+        "term weighted by its failure rate in the batch; random = uniform among candidates "
+        "(seeded by seed, step, rank); cla = lambda_s * CLA only (no entropy term). random and "
+        "cla are ablations")
     replay_adv: Literal["joint", "fresh"] = Field(
         "joint", description="joint: replays share the advantage statistics of the batch (the "
         "paper); fresh (beyond the paper): fresh rollouts get binary RL's advantages (fresh-only "

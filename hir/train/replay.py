@@ -18,12 +18,16 @@ Which candidates fill the budget, ``replay_select``: ``score`` (the paper's F = 
 entropy + lambda_s * CLA), ``cla`` (lambda_s * CLA only: ``hir.select`` scores a response without
 an entropy that way) or ``random`` (uniform among the candidates: each gets a uniform random
 number from ``rng`` in place of its entropy and lambda_s is 0, so the ranking is a uniform random
-order; ``hir.select`` still decides what is a candidate and applies the budget).
+order; ``hir.select`` still decides what is a candidate and applies the budget), or ``rarity``
+(beyond the paper: the score with a difficulty-weighted CLA term, each constraint weighted by
+its failure rate over the batch's rollouts of its constraint id, so that replays keep the
+constraints the policy rarely satisfies; ``failure_weights``).
 """
 
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from typing import Sequence
 
 from hir.relabel import RelabelConfig, relabel
@@ -45,8 +49,11 @@ def build(groups: Sequence[Sequence[Episode]], items: Sequence[Row], tokenizer, 
     groups are passed with no responses, so nothing of theirs is selected.
     """
     usable = [list(g) if item.replayable else [] for item, g in zip(items, groups)]
-    if select == "score":
+    weights = None
+    if select in ("score", "rarity"):
         entropies: list = [[e.entropy for e in g] for g in usable]
+        if select == "rarity":
+            weights = failure_weights(groups, items)
     elif select == "cla":
         entropies = [None] * len(usable)
     elif select == "random":
@@ -55,11 +62,12 @@ def build(groups: Sequence[Sequence[Episode]], items: Sequence[Row], tokenizer, 
         entropies = [[rng.random() for _ in g] for g in usable]
         lambda_ = 0.0
     else:
-        raise ValueError(f"replay_select must be 'score', 'random' or 'cla', got {select!r}")
+        raise ValueError("replay_select must be 'score', 'rarity', 'random' or 'cla', "
+                         f"got {select!r}")
     chosen = relabel([item.instruction for item in items],
                      [[e.response for e in g] for g in usable],
                      [[e.mask for e in g] for g in usable],
-                     entropies, lambda_=lambda_, config=config)
+                     entropies, lambda_=lambda_, config=config, weights=weights)
     out = []
     for s in chosen:
         original = groups[s.group][s.response]
@@ -70,6 +78,22 @@ def build(groups: Sequence[Sequence[Episode]], items: Sequence[Row], tokenizer, 
             response=original.response, response_ids=original.response_ids, reward=1.0,
             original=original))
     return out
+
+
+def failure_weights(groups: Sequence[Sequence[Episode]], items: Sequence[Row]
+                    ) -> list[list[float]]:
+    """Per group, each constraint's weight for ``replay_select="rarity"``: the fraction of the
+    batch's verdicts on that constraint id (every rollout of every group) that failed."""
+    failed: dict[str, int] = defaultdict(int)
+    seen: dict[str, int] = defaultdict(int)
+    for item, group in zip(items, groups):
+        ids = [c.id for c in item.instruction.constraints]
+        for e in group:
+            for cid, ok in zip(ids, e.mask.satisfied):
+                seen[cid] += 1
+                failed[cid] += not ok
+    return [[failed[c.id] / seen[c.id] if seen[c.id] else 1.0 for c in item.instruction.constraints]
+            for item in items]
 
 
 def old_logprob_sources(batch: Sequence[Episode], how: str) -> list[int]:
