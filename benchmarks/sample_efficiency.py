@@ -26,8 +26,13 @@ protocol's median ratio (the ``equal`` protocol's is printed above it as ``rollo
 
 ``--ablations`` adds HiR variants on the equal protocol, each against binary RL on the same seeds
 (``--ablation-seeds``, default 1): selection score vs random vs CLA only, global vs per-group
-budget, recomputed vs copied replay log-probs, reinforce++ vs grpo (against binary grpo), and
-joint vs fresh advantages with replay weight 0.25 (``hir.train.advantages.with_replays``).
+budget, recomputed vs copied replay log-probs, reinforce++ vs grpo (against binary grpo),
+joint vs fresh advantages with replay weight 0.25 (``hir.train.advantages.with_replays``),
+difficulty-weighted selection (``replay_select="rarity"``), and the paper protocol's control:
+binary RL generating 6 per prompt (HiR's step count without its replays).
+
+``--model-size small`` swaps the 0.26M-parameter toy model for a 1.8M one (same task, warm-up
+and preset; its warm-ups are saved apart), a probe of whether capacity changes the picture.
 
 Rerunning into the same ``--out`` reuses each seed's saved warm-up and every finished run whose
 saved config is exactly the one it would run (so an interrupted benchmark, or one rerun with
