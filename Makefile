@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[train,test,lora]"  # peft: small, pure Python
+	$(BIN)/pip install --quiet -e ".[train,test,lora,tb]"  # peft: small; tensorboard: ~20 MB
 	$(BIN)/python -m compileall -q constraints hir cli  # what pip does for a regular install
 	touch $(STAMP)
 
