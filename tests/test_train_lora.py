@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tiny_lm import torch, write  # skips this module without torch / transformers
+from tiny_lm import torch, tiny  # noqa: F401 (a fixture); skips without torch
 
 pytest.importorskip("peft", reason="LoRA needs peft: pip install 'hir[lora]'")
 
@@ -16,10 +16,6 @@ from hir.train.config import load_config  # noqa: E402
 from hir.train.metrics import read_metrics  # noqa: E402
 from hir.train.trainer import TIMING_KEYS, SetupError, Trainer, train  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return write(tmp_path_factory.mktemp("tiny"))
 
 
 def _config(tiny, out, **kw):

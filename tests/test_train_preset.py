@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tiny_lm import torch, write  # skips this module without torch / transformers
+from tiny_lm import torch, tiny  # noqa: F401 (a fixture); skips without torch
 from hir.train import advantages as adv
 from hir.train import kl_reward
 from hir.train.config import ConfigFileError, TrainConfig, load_config
@@ -89,10 +89,6 @@ def test_kl_in_the_reward_needs_joint_reinforce_pp():
     with pytest.raises(ConfigFileError, match="kl_reward_coef"):
         load_config(None, {"kl_reward_coef": 0.01, "replay_adv": "fresh"})
 
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return write(tmp_path_factory.mktemp("tiny"))
 
 
 def test_kl_in_the_reward_runs_and_is_logged(tiny, tmp_path):

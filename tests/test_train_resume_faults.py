@@ -12,17 +12,13 @@ import warnings
 
 import pytest
 
-from tiny_lm import load, torch, write  # skips this module without torch / transformers
+from tiny_lm import load, torch, write, tiny  # noqa: F401 (a fixture); skips without torch
 from hir.train import checkpoint as ckpt
 from hir.train.config import load_config
 from hir.train.distributed import Dist
 from hir.train.metrics import LogError, TornLineWarning, read_metrics
 from hir.train.trainer import TIMING_KEYS, SetupError, train
 
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return write(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")

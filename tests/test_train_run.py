@@ -4,16 +4,12 @@ import json
 
 import pytest
 
-from tiny_lm import torch, write  # skips this module without torch / transformers
+from tiny_lm import torch, tiny  # noqa: F401 (a fixture); skips without torch
 from hir.train import checkpoint as ckpt
 from hir.train.config import ConfigFileError, load_config
 from hir.train.metrics import read_metrics
 from hir.train.trainer import TIMING_KEYS, train
 
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return write(tmp_path_factory.mktemp("tiny"))
 
 
 def _config(tiny, out, **kw):

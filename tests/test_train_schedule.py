@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from tiny_lm import torch, write  # skips this module without torch / transformers
+from tiny_lm import torch, tiny  # noqa: F401 (a fixture); skips without torch
 from hir.train import checkpoint as ckpt
 from hir.train.config import ConfigFileError, load_config
 from hir.train.metrics import read_metrics
@@ -48,10 +48,6 @@ def test_bad_schedule_settings_are_refused():
     with pytest.raises(ConfigFileError, match="min_lr_ratio"):
         load_config(None, {"min_lr_ratio": 1.5})
 
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return write(tmp_path_factory.mktemp("tiny"))
 
 
 def _config(tiny, out, **kw):

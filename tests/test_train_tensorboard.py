@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from tiny_lm import write  # skips this module without torch / transformers
+from tiny_lm import tiny  # noqa: F401 (a fixture); skips without torch
 
 pytest.importorskip("tensorboard", reason="writing and reading TensorBoard events needs the "
                     "tensorboard package: pip install 'hir[tb]'")
@@ -15,10 +15,6 @@ from hir.train.config import load_config  # noqa: E402
 from hir.train.metrics import read_metrics  # noqa: E402
 from hir.train.trainer import train  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return write(tmp_path_factory.mktemp("tiny"))
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,13 @@ def write(directory: Path, **sizes) -> tuple[Path, Path]:
     return write_tiny(directory, **sizes)
 
 
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """(model directory, data file) of the tiny model, written once per test module that
+    imports this fixture."""
+    return write(tmp_path_factory.mktemp("tiny"))
+
+
 def load(directory: Path, **sizes):
     """(model in eval mode, tokenizer) of a tiny model written under ``directory``."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
