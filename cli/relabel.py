@@ -30,6 +30,11 @@ class BudgetChoice(str, Enum):
     global_ = "global"
 
 
+class RewriteChoice(str, Enum):
+    keep = "keep"
+    achieved = "achieved"
+
+
 def relabel(
     input: str = typer.Argument(
         ..., metavar="IN",
@@ -60,6 +65,11 @@ def relabel(
     mode: ModeChoice = typer.Option(ModeChoice(DEFAULTS.mode), "--mode",
                                     help="Judge constraints strictly or loosely (IFEval's 8 "
                                          "variants), as in hir check."),
+    rewrite: RewriteChoice = typer.Option(
+        RewriteChoice(DEFAULTS.rewrite), "--rewrite",
+        help="'keep': a replay keeps the satisfied constraints and drops the failed ones (the "
+             "paper); 'achieved' (beyond the paper): a failed word/sentence count, bullet count "
+             "or end phrase is kept with the value the response met ('rephrased' lists them)."),
     include_originals: bool = typer.Option(
         False, "--include-originals",
         help="Also write every original sample with its binary reward: a ready-to-train mix."),
@@ -86,8 +96,8 @@ def relabel(
     For each group, failed responses that satisfied some constraints (0 < CLA < 1) are scored
     F = mean token entropy + lambda * CLA; the best are rewritten to keep only the constraints they
     satisfied and written with reward 1: **source_id**, **response_index**, **instruction**,
-    **prompt**, **messages**, **response**, **reward**, **kept**, **dropped**, **cla**, **score**,
-    **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
+    **prompt**, **messages**, **response**, **reward**, **kept**, **dropped**, **rephrased**,
+    **cla**, **score**, **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
 
     A row that cannot be read or checked is reported with file, line and field, the other rows are
     still relabeled. **Exit status**: 0 all rows relabeled; 1 some row rejected (the output is
@@ -104,7 +114,7 @@ def relabel(
     rejects = rejects if rejects is not None else rejects_path(output)
     refuse_to_overwrite((input,), (("OUT", output), ("the rejects file", rejects)))
     config = RelabelConfig(k=k, budget=budget.value, lambda0=lambda0, eta=eta, mode=mode.value,
-                           semantics=semantics.value)
+                           semantics=semantics.value, rewrite=rewrite.value)
     summary = Summary()
     n_workers = workers or os.cpu_count() or 1
     try:
@@ -174,6 +184,9 @@ def render_summary(data: dict[str, Any]) -> Table:
         ("replays per group", _fmt(data["replays_per_group"])),
         ("mean kept constraints per replay", _fmt(data["mean_kept_constraints"])),
     ]
+    if data["mean_rephrased_constraints"]:
+        rows.append(("mean rephrased constraints per replay (--rewrite achieved)",
+                     _fmt(data["mean_rephrased_constraints"])))
     if data["originals_written"]:
         rows.append(("original samples written", _fmt(data["originals_written"])))
     if data["groups_without_task"]:

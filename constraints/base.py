@@ -10,7 +10,7 @@ as an RL reward). This module imports nothing heavy: it is on the path of every 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -92,6 +92,16 @@ class Checker:
     def check(self, response: str) -> Verdict:
         """Judge one response."""
         raise NotImplementedError
+
+    def achieved(self, response: str) -> dict[str, Any] | None:
+        """Parameters of this constraint that ``response`` satisfies, changing as few of the
+        current ones as the family allows: what the response *did*, for hindsight rewriting that
+        describes a failed constraint instead of dropping it (``hir.relabel``'s ``rewrite
+        "achieved"``). None when the family has no such parameters (the default: most families
+        are a yes/no property, and "not lowercase" is no constraint). Callers re-check: a value
+        returned here is a proposal, and ``check`` has the last word.
+        """
+        return None
 
     def __repr__(self) -> str:
         given = self.params.model_dump(exclude_none=True)

@@ -55,11 +55,39 @@ class ConstraintSpec(BaseModel):
                 index: int | None = None) -> Checker:
         return build(self.id, self.kwargs, prompt=prompt, semantics=semantics, index=index)
 
+    def with_kwargs(self, kwargs: dict[str, Any]) -> "ConstraintSpec | None":
+        """The same constraint with new parameters, its wording rephrased to match.
+
+        Without ``text`` the checker's sentence follows the parameters by itself. A hand-written
+        ``text`` is rephrased only where every changed value appears in it exactly once, as a
+        whole word ("Use exactly 3 bullet points." -> "... 2 ..."); otherwise None: a wording
+        that would still name the old value must not be kept under new parameters.
+        """
+        text = self.text
+        if text is not None:
+            for key, value in kwargs.items():
+                old = self.kwargs.get(key)
+                if old == value:
+                    continue
+                if not isinstance(old, (str, int)) or isinstance(old, bool) or str(old) == "":
+                    return None
+                found = [m for m in re.finditer(re.escape(str(old)), text)
+                         if not _word_char(text, m.start() - 1) and not _word_char(text, m.end())]
+                if len(found) != 1:
+                    return None
+                at = found[0]
+                text = text[:at.start()] + str(value) + text[at.end():]
+        return ConstraintSpec(id=self.id, kwargs=dict(kwargs), text=text)
+
     def sentence(self, *, index: int | None = None) -> str:
         """The constraint as it appears in the prompt."""
         if self.text is not None:
             return self.text
         return self.checker(index=index).describe()
+
+
+def _word_char(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] == "_")
 
 
 class Instruction(BaseModel):

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 Budget = Literal["group", "global"]
 BUDGETS: tuple[str, ...] = ("group", "global")
+# How a hindsight instruction treats a failed constraint: drop it (the paper), or keep it with the
+# parameters the response met where its family can say so (beyond the paper, ``hir.rewrite``).
+Rewrite = Literal["keep", "achieved"]
+REWRITES: tuple[str, ...] = ("keep", "achieved")
 
 LAMBDA0 = 2.0
 ETA = 0.05
@@ -51,6 +55,7 @@ class RelabelConfig:
     eta: float = ETA
     mode: Mode = "strict"
     semantics: Semantics = "reference"
+    rewrite: Rewrite = "keep"
 
     def lambda_at(self, step: int) -> float:
         """lambda_s, the CLA weight of the selection score at ``step``."""

@@ -7,7 +7,9 @@ Algorithm (HiR, "Replay Failures as Successes"), for one batch of groups at trai
 2. Select: among the failed responses with 0 < CLA < 1, keep the best by
    F = mean token entropy + lambda_s * CLA, lambda_s = lambda0 * (1 + eta) ** s, within a budget of
    k per group or k * groups over the batch (``hir.select``).
-3. Rewrite: the hindsight instruction keeps exactly the satisfied constraints (``hir.rewrite``).
+3. Rewrite: the hindsight instruction keeps exactly the satisfied constraints (``hir.rewrite``);
+   with ``rewrite="achieved"`` (beyond the paper) a failed constraint whose family can describe
+   what the response did is kept with those parameters instead of dropped.
 4. Re-check: judge the response again under its hindsight instruction and rendered prompt. Only a
    prompt-reading checker can change its verdict here; a constraint that now fails is dropped too,
    until the replay satisfies everything it claims (it may end up with nothing to replay).
@@ -31,9 +33,9 @@ from typing import Any, Iterable, Iterator, Sequence
 
 from constraints import Mode, Semantics
 
-from .instructions import Instruction
+from .instructions import ConstraintSpec, Instruction
 from .masks import Mask, mask
-from .rewrite import hindsight
+from .rewrite import achieved, hindsight
 from .jsonl import dumps
 from .rows import TEMPLATE_Q_TYPES, Reject, Row, RowError
 from .knobs import RelabelConfig
@@ -59,18 +61,23 @@ def group_id(group: Row) -> str:
 
 
 def recheck(instruction: Instruction, response: str, satisfied: Sequence[bool], *,
-            mode: Mode = "strict", semantics: Semantics = "reference"
+            mode: Mode = "strict", semantics: Semantics = "reference",
+            replace: Sequence[ConstraintSpec | None] | None = None
             ) -> tuple[list[bool], Instruction | None]:
-    """Satisfied flags (over the original constraints) that hold under the hindsight prompt, and
-    that hindsight instruction (None when no constraint survives).
+    """Flags over the original constraints of those present in the hindsight instruction (kept,
+    or rephrased by ``replace``, ``hir.rewrite.hindsight``) that hold under the hindsight
+    prompt, and that hindsight instruction (None when no constraint survives).
 
-    Starts from ``satisfied`` and drops any kept constraint that fails when the response is judged
-    under the rewritten instruction, until a fixed point: the result re-checks fully satisfied.
-    It costs one extra check of each replay, and changes nothing unless a checker reads the prompt.
+    Starts from ``satisfied`` (plus every failed constraint ``replace`` rephrases) and drops any
+    present constraint that fails when the response is judged under the rewritten instruction,
+    until a fixed point: the result re-checks fully satisfied. It costs one extra check of each
+    replay, and changes nothing unless a checker reads the prompt or a rephrasing was wrong.
     """
-    flags = list(satisfied)
+    replace = list(replace) if replace is not None else [None] * len(satisfied)
+    flags = [ok or r is not None for ok, r in zip(satisfied, replace)]
     while any(flags):
-        rewritten = hindsight(instruction, flags)
+        rewritten = hindsight(instruction, [f and ok for f, ok in zip(flags, satisfied)],
+                              [r if f else None for r, f in zip(replace, flags)])
         again = mask(rewritten, response, mode=mode, semantics=semantics)
         if again.ila:
             return flags, rewritten
@@ -90,6 +97,8 @@ class Selected:
     instruction: Instruction    # the hindsight instruction: those constraints only
     score: float                # its selection score F
     cla: float                  # its CLA under the original instruction
+    # indices (among ``kept``) of failed constraints kept with the parameters the response met
+    rephrased: tuple[int, ...] = ()
 
 
 def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[str]],
@@ -111,11 +120,16 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
     out = []
     for c in chosen:
         m = masks[c.group][c.response]
-        flags, rewritten = recheck(instructions[c.group], responses[c.group][c.response],
-                                   m.satisfied, mode=config.mode, semantics=config.semantics)
+        response = responses[c.group][c.response]
+        replace = (achieved(instructions[c.group], response, m.satisfied,
+                            semantics=config.semantics)
+                   if config.rewrite == "achieved" else None)
+        flags, rewritten = recheck(instructions[c.group], response, m.satisfied,
+                                   mode=config.mode, semantics=config.semantics, replace=replace)
         if rewritten is not None:
             kept = tuple(i for i, ok in enumerate(flags) if ok)
-            out.append(Selected(c.group, c.response, kept, rewritten, c.score, m.cla))
+            out.append(Selected(c.group, c.response, kept, rewritten, c.score, m.cla,
+                                tuple(i for i in kept if not m.satisfied[i])))
     return out
 
 
@@ -148,6 +162,7 @@ class Summary:
     all_failed_after: int = 0       # ... and that got no replay either
     replays: int = 0
     kept_sum: int = 0
+    rephrased_sum: int = 0
     originals_written: int = 0
     groups_without_task: int = 0
     rejected_rows: int = 0
@@ -163,6 +178,7 @@ class Summary:
                 self.all_failed_after += 1
         self.replays += len(replays)
         self.kept_sum += sum(len(r.kept) for r in replays)
+        self.rephrased_sum += sum(len(r.rephrased) for r in replays)
         self.groups_without_task += not group.has_task
 
     def to_json(self) -> dict[str, Any]:
@@ -176,6 +192,8 @@ class Summary:
             "replays": self.replays,
             "replays_per_group": self.replays / g if g else None,
             "mean_kept_constraints": self.kept_sum / self.replays if self.replays else None,
+            "mean_rephrased_constraints":
+                self.rephrased_sum / self.replays if self.replays else None,
             "originals_written": self.originals_written,
             "groups_without_task": self.groups_without_task,
         }
@@ -191,7 +209,7 @@ def original_row(group: Row, index: int, m: Mask, system: str | None = None) -> 
         "kind": "original", "source_id": group_id(group), "response_index": index,
         "instruction": group.instruction.model_dump(mode="json"), "prompt": prompt,
         "messages": messages, "response": group.responses[index],
-        "reward": 1.0 if m.ila else 0.0, "kept": list(range(n)), "dropped": [],
+        "reward": 1.0 if m.ila else 0.0, "kept": list(range(n)), "dropped": [], "rephrased": [],
         "satisfied": list(m.satisfied), "cla": m.cla, "score": None, "lambda": None,
     }
 
@@ -207,6 +225,7 @@ def replay_row(group: Row, selected: Selected, lambda_: float,
         "reward": 1.0, "kept": list(selected.kept),
         "dropped": [i for i in range(len(group.instruction.constraints))
                     if i not in selected.kept],
+        "rephrased": list(selected.rephrased),
         "cla": selected.cla, "score": selected.score, "lambda": lambda_,
     }
 
@@ -217,7 +236,7 @@ def replay_row(group: Row, selected: Selected, lambda_: float,
 FAMILY_SOURCES = (("constraints.ifeval", "type1"), ("constraints.ifbench", "type2"),
                   ("constraints.muldimif", "type3"))
 HIR_COLUMNS = ("kind", "source_id", "response_index", "response", "reward", "kept", "dropped",
-               "satisfied", "cla", "score", "lambda")
+               "rephrased", "satisfied", "cla", "score", "lambda")
 
 
 def data_source(instruction: Instruction) -> str:

@@ -297,8 +297,8 @@ def test_replay_rows_are_built_from_the_selection():
     rows, _, _ = stream_rows([Group("g", INST, RESPONSES)], system="sys", default_step=3)
     row = rows[0]
     assert list(row) == ["kind", "source_id", "response_index", "instruction", "prompt",
-                         "messages", "response", "reward", "kept", "dropped", "cla", "score",
-                         "lambda"]
+                         "messages", "response", "reward", "kept", "dropped", "rephrased",
+                         "cla", "score", "lambda"]
     hind = INST.keep([0, 2])
     assert (row["kind"], row["source_id"], row["response_index"]) == ("replay", "g", 1)
     assert Instruction.model_validate(row["instruction"]) == hind
@@ -306,7 +306,7 @@ def test_replay_rows_are_built_from_the_selection():
     assert row["messages"] == [{"role": "system", "content": "sys"},
                                {"role": "user", "content": row["prompt"]}]
     assert (row["response"], row["reward"]) == (RESPONSES[1], 1.0)
-    assert (row["kept"], row["dropped"]) == ([0, 2], [1])
+    assert (row["kept"], row["dropped"], row["rephrased"]) == ([0, 2], [1], [])
     assert row["lambda"] == lambda_at(3)
     assert row["cla"] == pytest.approx(2 / 3)
     assert row["score"] == pytest.approx(lambda_at(3) * 2 / 3)  # no entropies: CLA alone

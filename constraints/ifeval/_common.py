@@ -49,6 +49,14 @@ def compare(actual: int, relation: str, threshold: int) -> bool:
     return actual < threshold if relation == "less than" else actual >= threshold
 
 
+def achieved_count(actual: int, relation: str) -> int | None:
+    """The threshold nearest to the response's own count under the same relation: ``less than
+    actual + 1`` or ``at least actual``; None for ``at least 0`` (a count must be >= 1)."""
+    if relation == "less than":
+        return actual + 1
+    return actual if actual >= 1 else None
+
+
 def count_explanation(actual: int, unit: str, relation: str, threshold: int) -> str:
     return f"found {actual} {unit}, need {relation} {threshold}"
 

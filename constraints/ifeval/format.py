@@ -72,13 +72,20 @@ class NumberBulletLists(Checker):
         return (f"Your answer must contain exactly {self.params.num_bullets} bullet points. "
                 "Use the markdown bullet points such as:\n* This is point 1. \n* This is point 2")
 
-    def check(self, response: str) -> Verdict:
+    def _count(self, response: str) -> int:
         if self.corrected:
-            n = len(_CORRECTED_BULLET.findall(response))
-        else:
-            n = reference_bullet_lines(response)
+            return len(_CORRECTED_BULLET.findall(response))
+        return reference_bullet_lines(response)
+
+    def check(self, response: str) -> Verdict:
+        n = self._count(response)
         want = self.params.num_bullets
         return verdict(n == want, f"found {n} bullet point(s), need exactly {want}")
+
+    def achieved(self, response: str) -> dict | None:
+        # No bullets at all is no bullet-list instruction: the family cannot say "0 bullets".
+        n = self._count(response)
+        return {"num_bullets": n} if n >= 1 else None
 
 
 # --- constrained response -----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pydantic import ValidationInfo, field_validator
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
 from ..text import count_sentences, count_words
-from ._common import Count, Relation, Text, compare, count_explanation
+from ._common import Count, Relation, Text, achieved_count, compare, count_explanation
 
 
 class SentencesParams(Params):
@@ -39,6 +39,10 @@ class NumberOfSentences(Checker):
         return verdict(compare(n, p.relation, p.num_sentences),
                        count_explanation(n, "sentence(s)", p.relation, p.num_sentences))
 
+    def achieved(self, response: str) -> dict | None:
+        n = achieved_count(count_sentences(response), self.params.relation)
+        return None if n is None else {"num_sentences": n, "relation": self.params.relation}
+
 
 class WordsParams(Params):
     num_words: Count
@@ -58,6 +62,10 @@ class NumberOfWords(Checker):
         n = count_words(response)
         return verdict(compare(n, p.relation, p.num_words),
                        count_explanation(n, "word(s)", p.relation, p.num_words))
+
+    def achieved(self, response: str) -> dict | None:
+        n = achieved_count(count_words(response), self.params.relation)
+        return None if n is None else {"num_words": n, "relation": self.params.relation}
 
 
 class ParagraphsParams(Params):

@@ -7,9 +7,14 @@ Corrected: typographic double quotes (“…”, „…“, «…») also wrap a
 
 from __future__ import annotations
 
+import re
+
 from ..base import Checker, Params, Verdict, verdict
 from ..registry import register
 from ._common import Text
+
+
+_WORD_START = re.compile(r"(?<!\S)\S")
 
 
 class EndParams(Params):
@@ -30,6 +35,21 @@ class EndChecker(Checker):
         if got.endswith(want):
             return verdict(True, f"the response ends with {want!r}")
         return verdict(False, f"the response ends with {got[-max(len(want), 20):]!r}, need {want!r}")
+
+    def achieved(self, response: str) -> dict | None:
+        """The response's own last words, as many as the asked phrase has (fewer if the response
+        is shorter), with their punctuation: the ending the response actually wrote."""
+        got = response.strip().strip('"')
+        if got != got.rstrip():  # '... "' keeps the space before the quote: nothing ends it
+            return None
+        n_words = max(len(self.params.end_phrase.split()), 1)
+        starts = [m.start() for m in _WORD_START.finditer(got)]
+        if not starts:
+            return None
+        phrase = got[starts[-min(n_words, len(starts))]:]
+        # A phrase spanning lines would render as a broken sentence; keep its last line only.
+        phrase = phrase.rsplit("\n", 1)[-1].strip()
+        return {"end_phrase": phrase} if phrase else None
 
 
 _TYPOGRAPHIC_PAIRS = (("\u201c", "\u201d"), ("\u201e", "\u201c"), ("\u00ab", "\u00bb"))
