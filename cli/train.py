@@ -58,6 +58,10 @@ def train(
                                                 "paper) | rarity (beyond the paper: CLA weighted "
                                                 "by each constraint's failure rate) | random | "
                                                 "cla (ablations)."),
+    replay_rewrite: Optional[str] = typer.Option(None, help="keep (drop failed constraints, "
+                                                 "the paper) | achieved (beyond the paper: keep "
+                                                 "a failed count or end phrase with the value "
+                                                 "the response met)."),
     prompts_per_step: Optional[int] = typer.Option(None, "--prompts-per-step", "-B",
                                                    help="B: prompts per step (all processes)."),
     responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m",

@@ -40,6 +40,31 @@ def test_rewritten_instructions_are_covered(setup):
             assert tok.unk_token_id not in ids
 
 
+def test_achieved_rewrites_are_covered(setup):
+    # --replay-rewrite achieved states a count or an end phrase the response met: any number of
+    # words or bullets, and an end phrase carrying its own full stop ("... words my friends..")
+    from hir.knobs import RelabelConfig
+    from hir.masks import mask
+    from hir.relabel import relabel
+
+    tok, train, _ = setup
+    rng = random.Random(1)
+    prompts = train[:60]
+    responses = [[demonstration(p, rng, 0.5)[0] for _ in range(4)] for p in prompts]
+    instructions = [p.instruction() for p in prompts]
+    masks = [[mask(i, r, semantics="corrected") for r in rs]
+             for i, rs in zip(instructions, responses)]
+    chosen = relabel(instructions, responses, masks, [None] * len(prompts), lambda_=2.0,
+                     config=RelabelConfig(k=4, rewrite="achieved", semantics="corrected"))
+    assert sum(len(s.rephrased) for s in chosen) >= 20
+    for s in chosen:
+        ids = tok(s.instruction.render(), add_special_tokens=False)["input_ids"]
+        assert tok.unk_token_id not in ids, s.instruction.render()
+    for n in range(100):
+        ids = tok(f"Write about rain. Use less than {n} words.", add_special_tokens=False)
+        assert tok.unk_token_id not in ids["input_ids"]
+
+
 def test_words_are_single_tokens(setup):
     tok, _, _ = setup
     assert len(tok(" thunder", add_special_tokens=False)["input_ids"]) == 1

@@ -217,3 +217,36 @@ def test_select_rarity_weights_constraints_by_their_failure_rate_in_the_batch(ti
         select=select)]
     assert pick("score") == ["The River, is cold"]  # ties: lower group, lower response
     assert pick("rarity") == ["the sea, cold"]      # kept lowercase, the rarely met constraint
+
+
+def test_achieved_rewrite_states_what_the_replayed_response_did(tiny):
+    from hir.train.advantages import with_replays
+    from hir.train.trainer import _adv_diagnostics, _diag_row
+
+    _, tok = tiny
+    inst = Instruction(task="Write about rain.", constraints=[
+        ConstraintSpec(id="punctuation:no_comma"),
+        ConstraintSpec(id="detectable_format:number_bullet_lists", kwargs={"num_bullets": 3})])
+    text = "* the river is cold\n* so"  # no comma, 2 bullets where 3 were asked
+    e = Episode(group=0, instruction=inst, prompt=inst.render(),
+                prompt_ids=datalib.encode_prompt(tok, inst.render()), response=text,
+                response_ids=tok(text, add_special_tokens=False)["input_ids"], entropy=1.0)
+    verify(e, mode="strict", semantics="corrected", reward="ila")
+    assert e.mask.satisfied == [True, False]
+    build = lambda rewrite: replaylib.build(  # noqa: E731
+        [[e]], [Row.of(inst, key="a")], tok, lambda_=2.0, max_prompt_tokens=512, system=None,
+        config=RelabelConfig(k=1, semantics="corrected", rewrite=rewrite))
+    [dropped] = build("keep")
+    assert dropped.instruction.ids == ["punctuation:no_comma"]
+    [stated] = build("achieved")
+    assert stated.instruction.ids == inst.ids
+    assert stated.instruction.constraints[1].kwargs == {"num_bullets": 2}
+    assert "exactly 2 bullet points" in stated.prompt
+    verify(stated, mode="strict", semantics="corrected", reward="ila")
+    assert stated.mask.ila
+    batch = [e, stated]
+    rewards = torch.tensor([x.reward for x in batch])
+    lengths = torch.tensor([len(x.response_ids) for x in batch], dtype=torch.float64)
+    adv, fresh_only = with_replays("reinforce++", rewards, lengths, [0, 0], [False, True])
+    row = _diag_row(_adv_diagnostics(batch, adv, fresh_only))
+    assert row["kept_mean"] == 2 and row["rephrased_mean"] == 1

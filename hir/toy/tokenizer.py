@@ -36,7 +36,11 @@ CHAT_TEMPLATE = (
 
 # Punctuation runs a response or prompt of the task can contain (the byte-level split keeps a run
 # such as '."' or ',' as one piece).
-PUNCTUATION: tuple[str, ...] = (".", ",", '"', '."', '"*', '*', ":", "?", "!", "-", "'", "(", ")")
+PUNCTUATION: tuple[str, ...] = (".", ",", '"', '."', '"*', '*', ":", "?", "!", "-", "'", "(", ")",
+                                 "..", '.."')
+# Every count a prompt may state, as a real tokenizer would have them: the task draws a few, and a
+# hindsight instruction that states what a response did (``rewrite="achieved"``) may state any.
+NUMBERS: tuple[str, ...] = tuple(str(n) for n in range(100))
 
 
 def _pre_tokenizer() -> pre_tokenizers.PreTokenizer:
@@ -63,6 +67,8 @@ def build_tokenizer(texts: Iterable[str], words: Iterable[str] = ()) -> PreTrain
         for form in {word, word.capitalize(), word.upper()}:
             for prefix in ("", " ", "\n", '"'):
                 vocab.update(pieces(prefix + form))
+    for number in NUMBERS:
+        vocab.update(pieces(" " + number))
     for punct in PUNCTUATION:
         vocab.update(pieces(punct))
         vocab.update(pieces(" " + punct))

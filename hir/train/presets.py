@@ -32,6 +32,7 @@ PAPER: dict[str, Any] = {
     "replay_k": 2,
     "replay_budget": "global",
     "replay_select": "score",
+    "replay_rewrite": "keep",
     "replay_logprobs": "copy",
     "replay_adv": "joint",
     "replay_weight": 1.0,

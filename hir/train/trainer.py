@@ -283,7 +283,8 @@ class Trainer:
         self.ref = self._reference(latest)
         self.relabel_config = RelabelConfig(k=config.replay_k, budget=config.replay_budget,
                                             lambda0=config.lambda0, eta=config.eta,
-                                            mode=config.mode, semantics=config.semantics)
+                                            mode=config.mode, semantics=config.semantics,
+                                            rewrite=config.replay_rewrite)
         self.stream = datalib.PromptStream(len(self.train_items), config.seed,
                                            self.state.data_epoch, self.state.data_pos)
         if latest is not None:
@@ -631,7 +632,7 @@ class Trainer:
 # Per-step diagnostics of the advantages (the dilution of real successes by replays, see
 # docs/sample_efficiency.md): this rank's sums and counts, summed over ranks in log_step.
 _DIAG_MEANS = ("adv_succ", "adv_succ_fresh_only", "adv_fail", "adv_fail_fresh_only", "adv_rep",
-               "adv_orig", "kept")
+               "adv_orig", "kept", "rephrased")
 
 
 def _adv_diagnostics(batch: list[Episode], advantages: torch.Tensor | None,
@@ -653,6 +654,9 @@ def _adv_diagnostics(batch: list[Episode], advantages: torch.Tensor | None,
         if e.original is not None:
             add("adv_rep", x)
             add("kept", len(e.instruction.constraints))
+            # constraints stated with the parameters the response met (replay_rewrite achieved)
+            add("rephrased", sum(c not in e.original.instruction.constraints
+                                 for c in e.instruction.constraints))
             out["d_replay_tokens"] += len(e.response_ids)
             continue
         f = next(fo)
@@ -679,7 +683,7 @@ def _diag_row(total: dict[str, float]) -> dict[str, Any]:
     }
     for k in _DIAG_MEANS:
         n = total[f"n_{k}"]
-        row["kept_mean" if k == "kept" else k] = total[f"d_{k}"] / n if n else None
+        row[f"{k}_mean" if k in ("kept", "rephrased") else k] = total[f"d_{k}"] / n if n else None
     return row
 
 
