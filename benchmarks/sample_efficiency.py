@@ -127,6 +127,14 @@ ABLATIONS: dict[str, tuple[dict, str, str]] = {
     "hir_achieved_copy": ({**METHODS["hir_achieved"], "replay_logprobs": "copy"},
                           "achieved rewrite, replay old log-probs copied (the authors' choice)",
                           "binary"),
+    "hir_achieved_fresh_w025": ({**METHODS["hir_achieved"], "replay_adv": "fresh",
+                                 "replay_weight": 0.25},
+                                "achieved rewrite + fresh-only statistics, replay weight 0.25",
+                                "binary"),
+    "hir_paper_achieved_fresh_w025": ({**METHODS["hir_paper_achieved"], "replay_adv": "fresh",
+                                       "replay_weight": 0.25},
+                                      "paper protocol (6 + 2): achieved rewrite + fresh-only "
+                                      "statistics, replay weight 0.25", "binary"),
 }
 
 
@@ -222,6 +230,7 @@ def run_method(overrides: dict, model_dir: str, train: str, held_out: str, out: 
     from hir.toy import TRAIN_PRESET
     from hir.train.config import TrainConfig
     from hir.train.metrics import read_metrics
+    from hir.train.schedule import resolve
     from hir.train.trainer import train as run_training
 
     values = {**TRAIN_PRESET, **overrides}
@@ -235,6 +244,9 @@ def run_method(overrides: dict, model_dir: str, train: str, held_out: str, out: 
         "eval_every": EVAL_ROLLOUTS // per_step, "eval_max_prompts": eval_prompts,
         "save_every": 0, "samples_per_step": 0, "tensorboard": False, "progress": False,
         "threads": threads})
+    # the trainer saves its config with the decay horizon resolved (hir.train.schedule.resolve):
+    # compare like with like, so that a finished run of this config is reused
+    config = resolve(config)
     t = time.perf_counter()
     saved = out / "config.json"
     evals = [r for r in read_metrics(out) if r.get("eval")] \
@@ -431,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
                     "--quick)")
     ap.add_argument("--ablation-seeds", type=int, default=1,
                     help="seeds (the first N) the ablations run on")
+    ap.add_argument("--ablation-names", default=None,
+                    help=f"comma-separated subset of the ablations (default all: "
+                    f"{', '.join(ABLATIONS)})")
     ap.add_argument("--model-size", default="tiny", choices=sorted(MODEL_SIZES),
                     help="the toy model: tiny (the default 0.26M parameters) or small (hidden "
                     "192, 4 layers: 1.8M, a probe of whether capacity changes the picture)")
@@ -438,6 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.quick and args.ablations:
         ap.error("--ablations is off in --quick")
+    ablations = [n.strip() for n in (args.ablation_names or ",".join(ABLATIONS)).split(",")
+                 if n.strip()] if args.ablations else []
+    if any(n not in ABLATIONS for n in ablations):
+        ap.error(f"--ablation-names: a comma-separated subset of {', '.join(ABLATIONS)}")
+    # an ablation measured against another baseline than binary RL brings that baseline along
+    ablations = list(dict.fromkeys(
+        [b for n in ablations for b in (ABLATIONS[n][2],) if b in ABLATIONS] + ablations))
     n_seeds = args.seeds or (3 if args.quick else 5)
     protocols = [p.strip() for p in (args.protocols or ("paper" if args.quick else
                                                          "equal,paper")).split(",") if p.strip()]
@@ -482,17 +504,18 @@ def main(argv: list[str] | None = None) -> int:
         paths[seed] = saved
         print(f"seed {seed}: warm-up done ({time.perf_counter() - t0:.0f}s)", flush=True)
 
+    # every method on every seed, then each ablation on its seeds (one ablation at a time, so
+    # an interrupted benchmark leaves whole rows behind)
+    plan = [(seed, name) for seed in range(n_seeds) for name in methods]
+    plan += [(seed, name) for name in ablations for seed in range(min(args.ablation_seeds,
+                                                                      n_seeds))]
     runs = []
-    for seed in range(n_seeds):
-        results[seed] = {}
-        names = list(methods)
-        if args.ablations and seed < args.ablation_seeds:
-            names += list(ABLATIONS)
-        for name in names:
-            overrides = METHODS[name] if name in METHODS else ABLATIONS[name][0]
-            runs.append(((seed, name), _run_task,
-                         (overrides, paths[seed], args.out / f"seed{seed}" / name,
-                          {**kwargs, "seed": seed})))
+    for seed, name in plan:
+        results.setdefault(seed, {})
+        overrides = METHODS[name] if name in METHODS else ABLATIONS[name][0]
+        runs.append(((seed, name), _run_task,
+                     (overrides, paths[seed], args.out / f"seed{seed}" / name,
+                      {**kwargs, "seed": seed})))
     for (seed, name), res in parallel(runs, args.jobs, args.threads):
         results[seed][name] = res
         ev = res["evals"]
@@ -544,8 +567,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += constraint_table(args.out, results, [m for m in methods], budget)
     lines.append("")
     if args.ablations:
-        names = [n for n in ["hir", "hir_achieved", *ABLATIONS] if any(n in results[s] for s in results)]
-        seeds_ab = [s for s in results if "hir_fresh_w025" in results[s]]
+        names = [n for n in ["hir", "hir_achieved", *ablations]
+                 if any(n in results[s] for s in results)]
+        seeds_ab = [s for s in results if any(n in results[s] for n in ablations)]
         abl = {s: results[s] for s in seeds_ab}
         lines += ["## Ablations (protocol `equal`)", ""]
         lines += _method_table(abl, ["binary", *names], args.target, budget,
