@@ -95,7 +95,8 @@ def relabel(
 
     For each group, failed responses that satisfied some constraints (0 < CLA < 1) are scored
     F = mean token entropy + lambda * CLA; the best are rewritten to keep only the constraints they
-    satisfied and written with reward 1: **source_id**, **response_index**, **instruction**,
+    satisfied (with --rewrite achieved, also a failed count or end phrase stated with the value
+    the response met) and written with reward 1: **source_id**, **response_index**, **instruction**,
     **prompt**, **messages**, **response**, **reward**, **kept**, **dropped**, **rephrased**,
     **cla**, **score**, **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
 
