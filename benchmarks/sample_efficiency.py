@@ -278,7 +278,9 @@ def constraint_rates(eval_file: Path) -> dict[str, float]:
     asked: dict[str, list[bool]] = {}
     unasked: list[bool] = []
     bullets = "detectable_format:number_bullet_lists"
-    probe = Instruction(task="-", constraints=[{"id": bullets, "kwargs": {"num_bullets": 1}}])
+    # any bullet count: the checker's achieved count is None exactly when there is no bullet
+    has_bullets = Instruction(task="-", constraints=[{"id": bullets, "kwargs": {"num_bullets": 1}}]
+                              ).checkers("corrected")[0].achieved
     for line in eval_file.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         inst = Instruction.model_validate(row["instruction"])
@@ -286,7 +288,7 @@ def constraint_rates(eval_file: Path) -> dict[str, float]:
         for cid, ok in zip(inst.ids, m.satisfied):
             asked.setdefault(cid, []).append(ok)
         if bullets not in inst.ids:
-            unasked.append(probe.checkers("corrected")[0].achieved(row["response"]) is not None)
+            unasked.append(has_bullets(row["response"]) is not None)
     rates = {cid: sum(v) / len(v) for cid, v in asked.items()}
     rates["bullets_unasked"] = sum(unasked) / len(unasked) if unasked else math.nan
     return rates

@@ -74,3 +74,20 @@ def test_protocol_budgets_divide_the_eval_interval():
         assert se.EVAL_ROLLOUTS % per_step == 0, name
     assert se.METHODS["hir_paper"]["responses_per_prompt"] == 6
     assert se.METHODS["hir_paper"]["replay_k"] == 2
+
+
+def test_constraint_rates_and_bullets_where_not_asked(tmp_path):
+    import json
+
+    bullets = {"id": "detectable_format:number_bullet_lists", "kwargs": {"num_bullets": 2}}
+    no_comma = {"id": "punctuation:no_comma", "kwargs": {}}
+    rows = [({"task": "Write.", "constraints": [bullets, no_comma]}, "* a\n* b"),
+            ({"task": "Write.", "constraints": [no_comma]}, "* a, b"),
+            ({"task": "Write.", "constraints": [no_comma]}, "plain")]
+    path = tmp_path / "step_000001.jsonl"
+    path.write_text("".join(json.dumps({"key": str(i), "instruction": inst, "response": r}) + "\n"
+                            for i, (inst, r) in enumerate(rows)))
+    rates = se.constraint_rates(path)
+    assert rates["detectable_format:number_bullet_lists"] == 1.0
+    assert rates["punctuation:no_comma"] == pytest.approx(2 / 3)
+    assert rates["bullets_unasked"] == 0.5   # one of the two responses not asked has bullets
