@@ -94,7 +94,7 @@ class Selected:
     group: int                  # index of its group in the batch
     response: int               # index of the response in its group
     kept: tuple[int, ...]       # indices of the original constraints the replay keeps
-    instruction: Instruction    # the hindsight instruction: those constraints only
+    instruction: Instruction    # the hindsight instruction: the kept constraints only
     score: float                # its selection score F
     cla: float                  # its CLA under the original instruction
     # indices (among ``kept``) of failed constraints kept with the parameters the response met
