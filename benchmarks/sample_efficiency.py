@@ -29,13 +29,15 @@ per method, x = generated rollouts), ``table.md`` and ``results.json`` in ``--ou
 line is ``rollout_ratio=X``, the paper protocol's median ratio for ``hir_paper_achieved``; the
 other HiR methods' medians are printed above it as ``rollout_ratio_<method>=X``.
 
-``--ablations`` adds HiR variants on the equal protocol, each against binary RL on the same seeds
-(``--ablation-seeds``, default 1): selection score vs random vs CLA only, global vs per-group
-budget, recomputed vs copied replay log-probs, reinforce++ vs grpo (against binary grpo),
-joint vs fresh advantages with replay weight 0.25 (``hir.train.advantages.with_replays``),
-difficulty-weighted selection (``replay_select="rarity"``), the achieved rewrite with grpo and
-with copied log-probs, and the paper protocol's control: binary RL generating 6 per prompt
-(HiR's step count without its replays).
+``--ablations`` adds HiR variants on the equal protocol (the paper's for ``hir_paper_*``),
+each against binary RL on the same seeds (``--ablation-seeds``, default 1): selection score vs
+random vs CLA only, global vs per-group budget, recomputed vs copied replay log-probs,
+reinforce++ vs grpo (against binary grpo), joint vs fresh advantages with replay weight 0.25
+(``hir.train.advantages.with_replays``), difficulty-weighted selection
+(``replay_select="rarity"``), the achieved rewrite with grpo, with copied log-probs, with
+fresh-only statistics and replay weight 0.25, and with no drop at all (``achieved_only``), and
+the paper protocol's control: binary RL generating 6 per prompt (HiR's step count without its
+replays; when it ran, a last table compares the paper protocol's HiR runs with it).
 
 ``--jobs N`` runs N warm-ups or runs at once, each in its own process; every run is
 deterministic, so the numbers do not depend on N (2 with ``--threads 1`` on a 2-core machine).
@@ -101,7 +103,8 @@ MODEL_SIZES: dict[str, dict] = {
     "tiny": {},
     "small": {"hidden_size": 192, "num_layers": 4, "intermediate_size": 512},
 }
-# ablations of the equal-protocol HiR run: name -> (overrides, what changes, the binary baseline)
+# ablations of the equal-protocol HiR run (the paper protocol's for hir_paper_*):
+# name -> (overrides, what changes, the binary baseline)
 ABLATIONS: dict[str, tuple[dict, str, str]] = {
     "hir_select_random": ({**METHODS["hir"], "replay_select": "random"},
                           "selection: uniform among candidates", "binary"),
@@ -135,7 +138,17 @@ ABLATIONS: dict[str, tuple[dict, str, str]] = {
                                        "replay_weight": 0.25},
                                       "paper protocol (6 + 2): achieved rewrite + fresh-only "
                                       "statistics, replay weight 0.25", "binary"),
+    "hir_achieved_only": ({**METHODS["hir"], "replay_rewrite": "achieved_only"},
+                          "achieved rewrite, no drop: only responses whose every failed "
+                          "constraint can be stated are replayed (beyond the paper)", "binary"),
+    "hir_paper_achieved_only": ({**PAPER, "replay_rewrite": "achieved_only"},
+                                "paper protocol (6 + 2): achieved rewrite, no drop (beyond the "
+                                "paper)", "binary"),
 }
+# the paper protocol's HiR runs (6 generated per prompt + replays), compared in one more table
+# against binary_m6: the same number of optimizer steps, no replays
+PAPER_HIR = ("hir_paper", "hir_paper_achieved", "hir_paper_achieved_fresh_w025",
+             "hir_paper_achieved_only")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -573,13 +586,22 @@ def main(argv: list[str] | None = None) -> int:
                  if any(n in results[s] for s in results)]
         seeds_ab = [s for s in results if any(n in results[s] for n in ablations)]
         abl = {s: results[s] for s in seeds_ab}
-        lines += ["## Ablations (protocol `equal`)", ""]
+        lines += ["## Ablations (protocol `equal`; `paper` for hir_paper_* and binary_m6)", ""]
         lines += _method_table(abl, ["binary", *names], args.target, budget,
                                {n: ABLATIONS[n][2] if n in ABLATIONS else "binary"
                                 for n in names},
                                {**LABELS, "binary": "baseline",
                                 "hir": "HiR as the paper (score, global, recompute, reinforce++, "
                                 "joint, keep)", **{n: v[1] for n, v in ABLATIONS.items()}})
+        lines.append("")
+    if any("binary_m6" in results[s] for s in results):
+        lines += ["## Paper protocol against its step-count control (`binary_m6`)", "",
+                  "HiR's 6 + 2 takes as many optimizer steps per generated rollout as binary RL "
+                  "generating 6; a ratio of 1 here means the replays add nothing beyond those "
+                  "steps.", ""]
+        lines += _method_table(results, ["binary_m6", *PAPER_HIR], args.target, budget,
+                               {n: "binary_m6" for n in PAPER_HIR},
+                               {**LABELS, **{n: v[1] for n, v in ABLATIONS.items()}})
         lines.append("")
     table = "\n".join(lines)
     (args.out / "table.md").write_text(table + "\n", encoding="utf-8")

@@ -33,6 +33,7 @@ class BudgetChoice(str, Enum):
 class RewriteChoice(str, Enum):
     keep = "keep"
     achieved = "achieved"
+    achieved_only = "achieved_only"
 
 
 def relabel(
@@ -69,7 +70,9 @@ def relabel(
         RewriteChoice(DEFAULTS.rewrite), "--rewrite",
         help="'keep': a replay keeps the satisfied constraints and drops the failed ones (the "
              "paper); 'achieved' (beyond the paper): a failed word/sentence count, bullet count "
-             "or end phrase is kept with the value the response met ('rephrased' lists them)."),
+             "or end phrase is kept with the value the response met ('rephrased' lists them), "
+             "other failed constraints are dropped; 'achieved_only' (beyond the paper): the same "
+             "with no drop, so only responses whose every failure can be stated are replayed."),
     include_originals: bool = typer.Option(
         False, "--include-originals",
         help="Also write every original sample with its binary reward: a ready-to-train mix."),
@@ -95,8 +98,8 @@ def relabel(
 
     For each group, failed responses that satisfied some constraints (0 < CLA < 1) are scored
     F = mean token entropy + lambda * CLA; the best are rewritten to keep only the constraints they
-    satisfied (with --rewrite achieved, also a failed count or end phrase stated with the value
-    the response met) and written with reward 1: **source_id**, **response_index**, **instruction**,
+    satisfied (with --rewrite achieved or achieved_only, also a failed count or end phrase stated
+    with the value the response met) and written with reward 1: **source_id**, **response_index**, **instruction**,
     **prompt**, **messages**, **response**, **reward**, **kept**, **dropped**, **rephrased**,
     **cla**, **score**, **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
 
@@ -186,7 +189,7 @@ def render_summary(data: dict[str, Any]) -> Table:
         ("mean kept constraints per replay", _fmt(data["mean_kept_constraints"])),
     ]
     if data["mean_rephrased_constraints"]:
-        rows.append(("mean rephrased constraints per replay (--rewrite achieved)",
+        rows.append(("mean rephrased constraints per replay (--rewrite achieved*)",
                      _fmt(data["mean_rephrased_constraints"])))
     if data["originals_written"]:
         rows.append(("original samples written", _fmt(data["originals_written"])))

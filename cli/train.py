@@ -61,7 +61,8 @@ def train(
     replay_rewrite: Optional[str] = typer.Option(None, help="keep (drop failed constraints, "
                                                  "the paper) | achieved (beyond the paper: keep "
                                                  "a failed count or end phrase with the value "
-                                                 "the response met)."),
+                                                 "the response met) | achieved_only (the same, "
+                                                 "replaying only responses that need no drop)."),
     prompts_per_step: Optional[int] = typer.Option(None, "--prompts-per-step", "-B",
                                                    help="B: prompts per step (all processes)."),
     responses_per_prompt: Optional[int] = typer.Option(None, "--responses-per-prompt", "-m",

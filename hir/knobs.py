@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 
 Budget = Literal["group", "global"]
 BUDGETS: tuple[str, ...] = ("group", "global")
-# How a hindsight instruction treats a failed constraint: drop it (the paper), or keep it with the
-# parameters the response met where its family can say so (beyond the paper, ``hir.rewrite``).
-Rewrite = Literal["keep", "achieved"]
-REWRITES: tuple[str, ...] = ("keep", "achieved")
+# How a hindsight instruction treats a failed constraint: drop it (the paper); keep it with the
+# parameters the response met where its family can say so and drop the rest (beyond the paper,
+# ``hir.rewrite``); or the same with no drop at all: a response with a failed constraint that
+# cannot be stated that way is not a candidate (``achieved_only``, beyond the paper).
+Rewrite = Literal["keep", "achieved", "achieved_only"]
+REWRITES: tuple[str, ...] = ("keep", "achieved", "achieved_only")
 
 LAMBDA0 = 2.0
 ETA = 0.05

@@ -9,7 +9,9 @@ Algorithm (HiR, "Replay Failures as Successes"), for one batch of groups at trai
    k per group or k * groups over the batch (``hir.select``).
 3. Rewrite: the hindsight instruction keeps exactly the satisfied constraints (``hir.rewrite``);
    with ``rewrite="achieved"`` (beyond the paper) a failed constraint whose family can describe
-   what the response did is kept with those parameters instead of dropped.
+   what the response did is kept with those parameters instead of dropped; with
+   ``"achieved_only"`` nothing is dropped: step 2 only considers responses whose every failed
+   constraint can be stated so, and a replay the re-check would shorten is discarded.
 4. Re-check: judge the response again under its hindsight instruction and rendered prompt. Only a
    prompt-reading checker can change its verdict here; a constraint that now fails is dropped too,
    until the replay satisfies everything it claims (it may end up with nothing to replay).
@@ -115,17 +117,38 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
     if not len(instructions) == len(responses) == len(masks) == len(entropies):
         raise ValueError(f"{len(instructions)} instructions, {len(responses)} response lists, "
                          f"{len(masks)} mask lists, {len(entropies)} entropy lists")
+    stated: dict[tuple[int, int], list[ConstraintSpec | None]] = {}
+    eligible = None
+    if config.rewrite == "achieved_only":
+        # only a response whose every failed constraint can be stated as achieved is a candidate
+        eligible = []
+        for g, group in enumerate(masks):
+            flags = []
+            for r, m in enumerate(group):
+                if m.partial:
+                    stated[g, r] = achieved(instructions[g], responses[g][r], m.satisfied,
+                                            semantics=config.semantics)
+                    flags.append(all(ok or s is not None
+                                     for ok, s in zip(m.satisfied, stated[g, r])))
+                else:
+                    flags.append(False)
+            eligible.append(flags)
     chosen = select(masks, entropies, lambda_=lambda_, k=config.k, budget=config.budget,
-                    total=config.total, weights=weights)
+                    total=config.total, weights=weights, eligible=eligible)
     out = []
     for c in chosen:
         m = masks[c.group][c.response]
         response = responses[c.group][c.response]
-        replace = (achieved(instructions[c.group], response, m.satisfied,
-                            semantics=config.semantics)
-                   if config.rewrite == "achieved" else None)
+        replace = None
+        if config.rewrite == "achieved":
+            replace = achieved(instructions[c.group], response, m.satisfied,
+                               semantics=config.semantics)
+        elif config.rewrite == "achieved_only":
+            replace = stated[c.group, c.response]
         flags, rewritten = recheck(instructions[c.group], response, m.satisfied,
                                    mode=config.mode, semantics=config.semantics, replace=replace)
+        if config.rewrite == "achieved_only" and not all(flags):
+            continue  # the re-check dropped a constraint: not a replay under this rewrite
         if rewritten is not None:
             kept = tuple(i for i, ok in enumerate(flags) if ok)
             out.append(Selected(c.group, c.response, kept, rewritten, c.score, m.cla,

@@ -103,22 +103,28 @@ def weighted_cla(satisfied: Sequence[bool], weights: Sequence[float] | None) -> 
 
 def candidates(groups_masks: Sequence[Sequence[Mask]],
                entropies: Sequence[Sequence[float | None] | None] | None = None, *,
-               lambda_: float, weights: Sequence[Sequence[float] | None] | None = None
-               ) -> list[Candidate]:
+               lambda_: float, weights: Sequence[Sequence[float] | None] | None = None,
+               eligible: Sequence[Sequence[bool]] | None = None) -> list[Candidate]:
     """Every response with 0 < CLA < 1, scored with CLA weight ``lambda_``, in (group, response)
-    order. ``weights[g]``: per-constraint weights of group g's instruction (None: unweighted)."""
+    order. ``weights[g]``: per-constraint weights of group g's instruction (None: unweighted).
+    ``eligible[g][r]`` False excludes response r of group g (None: every response may be one)."""
     if entropies is not None and len(entropies) != len(groups_masks):
         raise ValueError(f"{len(entropies)} entropy lists for {len(groups_masks)} groups")
     if weights is not None and len(weights) != len(groups_masks):
         raise ValueError(f"{len(weights)} weight lists for {len(groups_masks)} groups")
+    if eligible is not None and len(eligible) != len(groups_masks):
+        raise ValueError(f"{len(eligible)} eligibility lists for {len(groups_masks)} groups")
     out = []
     for g, group in enumerate(groups_masks):
         ents = entropies[g] if entropies is not None else None
         if ents is not None and len(ents) != len(group):
             raise ValueError(f"group {g}: {len(ents)} entropies for {len(group)} responses")
+        if eligible is not None and len(eligible[g]) != len(group):
+            raise ValueError(f"group {g}: {len(eligible[g])} eligibility flags for "
+                             f"{len(group)} responses")
         w = weights[g] if weights is not None else None
         for r, m in enumerate(group):
-            if not m.partial:
+            if not m.partial or (eligible is not None and not eligible[g][r]):
                 continue
             h = ents[r] if ents is not None else None
             term = m.cla if w is None else weighted_cla(m.satisfied, w)
@@ -130,13 +136,14 @@ def select(groups_masks: Sequence[Sequence[Mask]],
            entropies: Sequence[Sequence[float | None] | None] | None = None, *,
            lambda_: float, k: int = 2, budget: Budget = "group",
            total: int | None = None,
-           weights: Sequence[Sequence[float] | None] | None = None) -> list[Candidate]:
+           weights: Sequence[Sequence[float] | None] | None = None,
+           eligible: Sequence[Sequence[bool]] | None = None) -> list[Candidate]:
     """The candidates to replay, best first within the budget.
 
     ``groups_masks[g][r]`` is the mask of response r of group g; ``entropies`` is index-aligned
     (a None group or value means no entropy); ``lambda_`` is lambda_s of the batch's step
     (``hir.knobs.lambda_at``), computed once by the caller; ``weights`` are optional difficulty
-    weights (``candidates``). Returns candidates sorted by
+    weights and ``eligible`` an optional filter (``candidates``). Returns candidates sorted by
     (group, response), the order replays are written in. ``total`` overrides K for the global
     budget.
     """
@@ -144,7 +151,8 @@ def select(groups_masks: Sequence[Sequence[Mask]],
         raise ValueError(f"k must be >= 0, got {k}")
     if budget not in BUDGETS:
         raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
-    pool = candidates(groups_masks, entropies, lambda_=lambda_, weights=weights)
+    pool = candidates(groups_masks, entropies, lambda_=lambda_, weights=weights,
+                      eligible=eligible)
     if budget == "group":
         by_group: dict[int, list[Candidate]] = {}
         for c in pool:

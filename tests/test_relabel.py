@@ -137,6 +137,21 @@ def test_recheck_drops_constraints_whose_verdict_depends_on_the_rewritten_prompt
     assert (row["kept"], row["dropped"]) == ([1], [0, 2])
 
 
+def test_achieved_only_discards_a_replay_the_recheck_would_shorten(prompt_checker):
+    words = ConstraintSpec(id="length_constraints:number_words",
+                           kwargs={"num_words": 3, "relation": "less than"},
+                           text="Use less than 3 words.")
+    inst = Instruction(task="Describe the sea.", template="lines", constraints=[prompt_checker, words])
+    response = "Calm sea. Use less than 3 words."   # 7 words; ends with the prompt's last line
+    assert mask(inst, response).satisfied == [True, False]
+    # stating the count it met ("less than 8 words") changes the prompt's last line, so the
+    # prompt-reading constraint no longer holds under the hindsight prompt
+    group = Group("g", inst, [response])
+    (shorter,) = relabel_batch([group], lambda_=LAM0, config=RelabelConfig(rewrite="achieved"))
+    assert shorter.kept == (1,) and shorter.rephrased == (1,)
+    assert relabel_batch([group], lambda_=LAM0, config=RelabelConfig(rewrite="achieved_only")) == []
+
+
 def test_group_errors_name_the_field():
     bad = Group("g", Instruction(task="x", constraints=[
         NO_COMMA, ConstraintSpec(id="length_constraints:number_words",

@@ -128,6 +128,29 @@ def test_relabel_replays_recheck_fully_satisfied(rewrite):
         assert "Use exactly 2 bullet points." in first.instruction.render()
 
 
+def test_achieved_only_replays_only_responses_that_need_no_drop():
+    responses = ["* the sea is calm.\n* waves roll in.",      # fails words, bullets: both stated
+                 "* the sea, calm.\n* waves.\n* foam.",       # fails no-comma: cannot be stated
+                 "The sea."]                                  # 0 bullets, capitals: cannot be
+    masks = [mask(INST, r, semantics="corrected") for r in responses]
+    # the two responses that would need a drop have the higher entropy: with one replay per
+    # group, "achieved" takes one of them, "achieved_only" the one that needs no drop
+    entropies = [[0.0, 1.0, 1.0]]
+
+    def chosen(rewrite):
+        config = RelabelConfig(k=1, rewrite=rewrite, semantics="corrected")
+        return relabel([INST], [responses], [masks], entropies, lambda_=2.0, config=config)
+
+    assert [s.response for s in chosen("achieved")] == [1]
+    (only,) = chosen("achieved_only")
+    assert only.response == 0 and only.kept == (0, 1, 2, 3) and only.rephrased == (0, 2)
+    assert mask(only.instruction, responses[0], semantics="corrected").ila
+    # nothing eligible: no replay rather than one that drops a constraint
+    config = RelabelConfig(k=2, rewrite="achieved_only", semantics="corrected")
+    assert relabel([INST], [responses[1:]], [masks[1:]], [None], lambda_=2.0,
+                   config=config) == []
+
+
 def test_hir_relabel_rewrite_achieved(tmp_path):
     dump = tmp_path / "dump.jsonl"
     dump.write_text(json.dumps({"id": "g", "instruction": INST.model_dump(),

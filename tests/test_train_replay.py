@@ -244,6 +244,24 @@ def test_achieved_rewrite_states_what_the_replayed_response_did(tiny):
     assert "exactly 2 bullet points" in stated.prompt
     verify(stated, mode="strict", semantics="corrected", reward="ila")
     assert stated.mask.ila
+    [only] = build("achieved_only")        # nothing had to be dropped: the same replay
+    assert only.prompt == stated.prompt
+    lower = Instruction(task=inst.task, constraints=[
+        *inst.constraints, ConstraintSpec(id="change_case:english_lowercase")])
+    text = "* the river, is cold\n* so"  # lowercase; a comma and 2 bullets: both failed
+    comma = Episode(group=0, instruction=lower, prompt=lower.render(),
+                    prompt_ids=datalib.encode_prompt(tok, lower.render()), response=text,
+                    response_ids=tok(text, add_special_tokens=False)["input_ids"], entropy=1.0)
+    verify(comma, mode="strict", semantics="corrected", reward="ila")
+    assert comma.mask.satisfied == [False, False, True]
+    build3 = lambda rewrite: replaylib.build(  # noqa: E731
+        [[comma]], [Row.of(lower, key="b")], tok, lambda_=2.0, max_prompt_tokens=512,
+        system=None, config=RelabelConfig(k=1, semantics="corrected", rewrite=rewrite))
+    # a failed "no commas" cannot be stated as achieved: achieved drops it, achieved_only
+    # replays nothing rather than drop it
+    [partial] = build3("achieved")
+    assert partial.instruction.ids == lower.ids[1:]
+    assert build3("achieved_only") == []
     batch = [e, stated]
     rewards = torch.tensor([x.reward for x in batch])
     lengths = torch.tensor([len(x.response_ids) for x in batch], dtype=torch.float64)

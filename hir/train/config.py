@@ -77,11 +77,13 @@ class TrainConfig(BaseModel):
         "term weighted by its failure rate in the batch; random = uniform among candidates "
         "(seeded by seed, step, rank); cla = lambda_s * CLA only (no entropy term). random and "
         "cla are ablations")
-    replay_rewrite: Literal["keep", "achieved"] = Field(
+    replay_rewrite: Literal["keep", "achieved", "achieved_only"] = Field(
         "keep", description="keep: a hindsight instruction keeps the satisfied constraints and "
         "drops the failed ones (the paper); achieved (beyond the paper): a failed constraint whose "
         "family can describe what the response did (word/sentence counts, bullet count, end "
-        "phrase) is kept with those parameters instead (hir.rewrite)")
+        "phrase) is kept with those parameters instead (hir.rewrite), the others are dropped; "
+        "achieved_only (beyond the paper): no constraint is dropped, so only responses whose "
+        "every failed constraint can be stated that way are replayed")
     replay_adv: Literal["joint", "fresh"] = Field(
         "joint", description="joint: replays share the advantage statistics of the batch (the "
         "paper); fresh (beyond the paper): fresh rollouts get binary RL's advantages (fresh-only "
