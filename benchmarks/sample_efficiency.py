@@ -21,7 +21,9 @@ seed: the rollouts at the first evaluation reaching ``--target`` (default 0.3), 
 HiR / binary for each HiR method. A run that never reaches the target counts as the budget, and
 its ratio is then a bound (``>=`` when HiR missed, ``<=`` when binary missed; seeds where neither
 reached it are left out). Reported: the median ratio over seeds with a bootstrap 90% interval
-(seeds resampled with a seeded generator), the sparsity of the regime (fraction of groups with no
+(seeds resampled with a seeded generator); the per-seed paired difference of mean held-out ILA
+over the evals (the area under the learning curve: every eval counts, no target needed) with a
+bootstrap 90% interval of its mean; the sparsity of the regime (fraction of groups with no
 success in binary RL's first 5 steps, which must be >= 70%, and the fraction of steps whose whole
 batch had no success), the held-out success per constraint at the budget (and how often a
 response has bullets where none were asked), ``sample_efficiency.png`` (median and each seed
@@ -181,15 +183,15 @@ def ratio_with_bound(hir: int | None, base: int | None, budget: int
 
 
 def bootstrap_interval(values: Sequence[float], *, level: float = 0.9, n_boot: int = 2000,
-                       seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the median of ``values`` (seeds resampled with
-    replacement by ``random.Random(seed)``): deterministic in ``seed``. NaNs for no values."""
+                       seed: int = 0, stat=statistics.median) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat`` (the median) of ``values`` (seeds resampled
+    with replacement by ``random.Random(seed)``): deterministic in ``seed``. NaNs for no
+    values."""
     values = list(values)
     if not values:
         return math.nan, math.nan
     rng = random.Random(seed)
-    stats = sorted(statistics.median(rng.choices(values, k=len(values)))
-                   for _ in range(n_boot))
+    stats = sorted(stat(rng.choices(values, k=len(values))) for _ in range(n_boot))
     alpha = (1.0 - level) / 2.0
     lo = stats[int(math.floor(alpha * (n_boot - 1)))]
     hi = stats[int(math.ceil((1.0 - alpha) * (n_boot - 1)))]
@@ -206,6 +208,22 @@ def summarize_ratios(pairs: Sequence[tuple[float | None, str | None]], *, seed: 
     return {"median": statistics.median(values) if values else math.nan, "ci90": [lo, hi],
             "n": len(values), "per_seed": [r for r, _ in pairs],
             "per_seed_bound": [b for _, b in pairs], "bounds": bounds}
+
+
+def mean_ila(evals: Sequence[dict]) -> float:
+    """Held-out ILA averaged over the evals after step 0: the area under the learning curve per
+    generated rollout, a sample-efficiency measure that uses every eval (not only the first to
+    cross the target) and needs no target."""
+    return statistics.fmean(r["eval_ila"] for r in evals[1:])
+
+
+def paired_difference(method: Sequence[float], base: Sequence[float], *, seed: int = 0) -> dict:
+    """Per-seed paired differences ``method - base``: their mean, a bootstrap 90% interval of
+    the mean (seeds resampled) and on how many seeds the method is higher / lower."""
+    d = [m - b for m, b in zip(method, base)]
+    lo, hi = bootstrap_interval(d, seed=seed, stat=statistics.fmean)
+    return {"mean": statistics.fmean(d) if d else math.nan, "ci90": [lo, hi], "n": len(d),
+            "higher": sum(x > 0 for x in d), "lower": sum(x < 0 for x in d)}
 
 
 def sparsity(train_rows: Sequence[dict], groups_per_step: int, steps: int = SPARSE_STEPS
@@ -413,7 +431,7 @@ def _method_table(results: dict, names: Sequence[str], target: float, budget: in
     marks = sorted(set(m for m in marks if m <= budget))
     head = ("| method | what | seeds | " + " | ".join(f"ILA@{m}" for m in marks)
             + " | mean ILA (evals after 0) | rollouts to target per seed | ratio vs baseline, "
-            "median [90% CI] |")
+            "median [90% CI] | mean ILA - baseline's, mean [90% CI] (seeds higher/lower) |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for name in names:
         seeds = [s for s in results if name in results[s]]
@@ -422,19 +440,24 @@ def _method_table(results: dict, names: Sequence[str], target: float, budget: in
         base = baselines.get(name)
         ilas = [statistics.median([_ila_at(results[s][name]["evals"], m) or 0.0 for s in seeds])
                 for m in marks]
-        mean_ila = statistics.median([statistics.fmean(r["eval_ila"] for r in
-                                                       results[s][name]["evals"][1:])
-                                      for s in seeds])
+        median_mean_ila = statistics.median([mean_ila(results[s][name]["evals"]) for s in seeds])
         hits = [rollouts_to_target(results[s][name]["evals"], target) for s in seeds]
         pairs = [ratio_with_bound(h, rollouts_to_target(results[s][base]["evals"], target),
                                   budget)
                  for s, h in zip(seeds, hits) if base and base in results[s]]
         ratio = _fmt_ratio(summarize_ratios(pairs)) if base and base != name else "-"
+        both = [s for s in seeds if base and base != name and base in results[s]]
+        diff = "-"
+        if both:
+            d = paired_difference([mean_ila(results[s][name]["evals"]) for s in both],
+                                  [mean_ila(results[s][base]["evals"]) for s in both])
+            diff = (f"{d['mean']:+.3f} [{d['ci90'][0]:+.3f}, {d['ci90'][1]:+.3f}] "
+                    f"({d['higher']}/{d['lower']})")
         lines.append(f"| {name} | {labels.get(name, '')} | {','.join(map(str, seeds))} | "
                      + " | ".join(f"{x:.2f}" for x in ilas)
-                     + f" | {mean_ila:.3f} | "
+                     + f" | {median_mean_ila:.3f} | "
                      + ", ".join(str(h) if h is not None else f">{budget}" for h in hits)
-                     + f" | {ratio} |")
+                     + f" | {ratio} | {diff} |")
     return lines
 
 
@@ -573,10 +596,15 @@ def main(argv: list[str] | None = None) -> int:
                 rollouts_to_target(results[s]["binary"]["evals"], args.target), budget)
                 for s in results]
             summaries[hir_name] = summarize_ratios(pairs)
+            d = paired_difference([mean_ila(results[s][hir_name]["evals"]) for s in results],
+                                  [mean_ila(results[s]["binary"]["evals"]) for s in results])
+            summaries[hir_name]["mean_ila_difference"] = d
             per_seed = ", ".join(f"{b if b != '=' else ''}{r:.2f}" if r is not None else "n/a"
                                  for r, b in pairs)
             lines.append(f"{hir_name}/binary rollouts-to-target per seed: {per_seed}; median "
-                         f"{_fmt_ratio(summaries[hir_name])}  ")
+                         f"{_fmt_ratio(summaries[hir_name])}; mean ILA - binary's "
+                         f"{d['mean']:+.3f} [{d['ci90'][0]:+.3f}, {d['ci90'][1]:+.3f}] "
+                         f"(higher on {d['higher']} of {d['n']} seeds)  ")
         lines.append("")
     lines += ["## Held-out success per constraint at the budget (median over seeds)", ""]
     lines += constraint_table(args.out, results, [m for m in methods], budget)

@@ -56,6 +56,16 @@ def test_summarize_ratios_marks_bounds_and_skips_uninformative_seeds():
     assert empty["n"] == 0 and math.isnan(empty["median"])
 
 
+def test_mean_ila_and_paired_differences():
+    assert se.mean_ila(_evals(0.9, 0.1, 0.3)) == pytest.approx(0.2)   # step 0 left out
+    d = se.paired_difference([0.3, 0.5, 0.2], [0.2, 0.5, 0.4], seed=0)
+    assert d["mean"] == pytest.approx((0.1 + 0.0 - 0.2) / 3)
+    assert (d["n"], d["higher"], d["lower"]) == (3, 1, 1)
+    assert d["ci90"][0] <= d["mean"] <= d["ci90"][1]
+    assert d == se.paired_difference([0.3, 0.5, 0.2], [0.2, 0.5, 0.4], seed=0)
+    assert -0.2 - 1e-12 <= d["ci90"][0] and d["ci90"][1] <= 0.1 + 1e-12
+
+
 def test_sparsity_of_a_run_without_replays():
     rows = [{"step": s, "dead_groups": d, "train_ila": ila}
             for s, d, ila in [(1, 16, 0.0), (2, 14, 0.02), (3, 12, 0.05), (4, 16, 0.0),
