@@ -70,7 +70,7 @@ from typing import Sequence
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-K_CONSTRAINTS = 5             # the headline regime: 5 constraints per prompt
+K_CONSTRAINTS = 5             # the headline regime: 5 constraints per prompt (--constraints)
 EVAL_ROLLOUTS = 768           # evaluate every 768 generated rollouts (6 steps x 128, 8 x 96)
 SPARSE_STEPS = 5              # binary RL's first steps, where the dead-group fraction is measured
 MIN_DEAD_FRACTION = 0.70
@@ -390,7 +390,8 @@ def parallel(tasks: Sequence[tuple], jobs: int, threads: int):
             yield futures[future], future.result()
 
 
-def plot(results: dict, protocols: Sequence[str], target: float, path: Path) -> None:
+def plot(results: dict, protocols: Sequence[str], target: float, path: Path,
+         k_constraints: int = K_CONSTRAINTS) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -416,7 +417,7 @@ def plot(results: dict, protocols: Sequence[str], target: float, path: Path) -> 
         ax.set_ylabel("held-out ILA (greedy)")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-        ax.set_title(f"{K_CONSTRAINTS} constraints/prompt, protocol '{protocol}'")
+        ax.set_title(f"{k_constraints} constraints/prompt, protocol '{protocol}'")
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
@@ -487,8 +488,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model-size", default="tiny", choices=sorted(MODEL_SIZES),
                     help="the toy model: tiny (the default 0.26M parameters) or small (hidden "
                     "192, 4 layers: 1.8M, a probe of whether capacity changes the picture)")
+    ap.add_argument("--constraints", type=int, default=K_CONSTRAINTS,
+                    help=f"constraints per prompt, {K_CONSTRAINTS} (default) or 6 (the most the toy "
+                    "fits in one prompt): a sparser regime for the same methods")
     ap.add_argument("--out", type=Path, default=Path("runs/sample_efficiency"))
     args = ap.parse_args(argv)
+    if not K_CONSTRAINTS <= args.constraints <= 6:
+        ap.error(f"--constraints must be {K_CONSTRAINTS} or 6")
+    n_constraints = args.constraints
     if args.quick and args.ablations:
         ap.error("--ablations is off in --quick")
     ablations = [n.strip() for n in (args.ablation_names or ",".join(ABLATIONS)).split(",")
@@ -513,15 +520,15 @@ def main(argv: list[str] | None = None) -> int:
     from hir.toy.model import ToyModelConfig
 
     _quiet_worker(args.threads)
-    toy = ToyConfig(task=ToyTaskConfig(min_constraints=K_CONSTRAINTS,
-                                       max_constraints=K_CONSTRAINTS),
+    toy = ToyConfig(task=ToyTaskConfig(min_constraints=n_constraints,
+                                       max_constraints=n_constraints),
                     model=ToyModelConfig(**MODEL_SIZES[args.model_size]))
     B = TRAIN_PRESET["prompts_per_step"]
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[int, dict[str, dict]] = {}
     sparse: dict[int, tuple[float, float]] = {}
     t0 = time.perf_counter()
-    print(f"regime: {K_CONSTRAINTS} constraints/prompt, B={B}, budget {budget} generated "
+    print(f"regime: {n_constraints} constraints/prompt, B={B}, budget {budget} generated "
           f"rollouts per run, eval every {EVAL_ROLLOUTS} on {eval_prompts} held-out prompts, "
           f"target ILA {args.target}, protocols {', '.join(protocols)}, {n_seeds} seeds, "
           f"model {args.model_size}, threads {args.threads}", flush=True)
@@ -531,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
     warmups = []
     for seed in range(n_seeds):
         size = "" if args.model_size == "tiny" else f"_{args.model_size}"
-        warm = args.out / f"seed{seed}" / f"setup_k{K_CONSTRAINTS}{size}"
+        warm = args.out / f"seed{seed}" / f"setup_k{n_constraints}{size}"
         if (warm / "model" / "config.json").exists() and (warm / "eval.jsonl").exists():
             # saved by an earlier run of this benchmark: same seed and defaults, same setup
             paths[seed] = (str(warm / "model"), str(warm / "train.jsonl"), str(warm / "eval.jsonl"))
@@ -572,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{sparse[seed][1]:.0%}", flush=True)
 
     # -- report ---------------------------------------------------------------------------------
-    lines = [f"# Sample efficiency, {K_CONSTRAINTS} constraints per prompt", "",
+    lines = [f"# Sample efficiency, {n_constraints} constraints per prompt", "",
              f"Budget {budget} generated rollouts per run; held-out greedy ILA on {eval_prompts} "
              f"prompts every {EVAL_ROLLOUTS}; target {args.target}; seeds 0-{n_seeds - 1}; "
              f"a run that misses the target counts as {budget} (its ratio is then a bound).", "",
@@ -634,9 +641,9 @@ def main(argv: list[str] | None = None) -> int:
     table = "\n".join(lines)
     (args.out / "table.md").write_text(table + "\n", encoding="utf-8")
     png = args.out / "sample_efficiency.png"
-    plot(results, protocols, args.target, png)
+    plot(results, protocols, args.target, png, n_constraints)
     (args.out / "results.json").write_text(json.dumps({
-        "k_constraints": K_CONSTRAINTS, "model_size": args.model_size, "target": args.target,
+        "k_constraints": n_constraints, "model_size": args.model_size, "target": args.target,
         "budget_rollouts": budget,
         "seeds": n_seeds, "protocols": protocols, "eval_prompts": eval_prompts,
         "sparsity": {s: {"dead_groups_first5": d, "steps_without_success": e}

@@ -126,3 +126,15 @@ def test_demonstrations_use_only_known_words(splits):
     for p in splits[0][:100]:
         text, _ = T.demonstration(p, rng)
         assert {w.lower() for w in re.findall(r"[A-Za-z]+", text)} <= known, text
+
+
+def test_a_config_no_prompt_can_satisfy_is_refused_not_drawn_forever():
+    # quotes and bullets are incompatible, so at most 6 of the 7 families fit one prompt
+    assert T.max_compatible(tuple(T.FAMILIES)) == len(T.FAMILIES) - 1
+    with pytest.raises(ValueError, match="<= 6"):
+        T.ToyTaskConfig(min_constraints=7, max_constraints=7)
+    with pytest.raises(ValueError):
+        T.ToyTaskConfig(min_constraints=4, max_constraints=3)
+    six = T.ToyTaskConfig(n_train=20, n_eval=5, min_constraints=6, max_constraints=6)
+    train, _ = T.make_prompts(0, six)
+    assert {len(p.ids) for p in train} == {6}

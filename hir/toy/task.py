@@ -21,6 +21,7 @@ same output, in every process):
 from __future__ import annotations
 
 import random
+from itertools import combinations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -166,6 +167,22 @@ class ToyTaskConfig:
     max_constraints: int = 4
     families: tuple[str, ...] = tuple(FAMILIES)
     phrasing: str = "short"   # "short" sentences or the checkers' own "ifeval" sentences
+
+    def __post_init__(self) -> None:
+        # draw_prompt redraws until the families are compatible: more than a compatible set
+        # holds would never end
+        most = max_compatible(self.families)
+        if not 1 <= self.min_constraints <= self.max_constraints <= most:
+            raise ValueError(f"constraints per prompt must satisfy 1 <= min <= max <= {most} (the "
+                             f"largest set of mutually compatible families), got "
+                             f"{self.min_constraints}..{self.max_constraints}")
+
+
+def max_compatible(families: Sequence[str]) -> int:
+    """The size of the largest subset of ``families`` with no incompatible pair."""
+    families = list(dict.fromkeys(families))
+    return max((len(ids) for r in range(len(families) + 1)
+                for ids in combinations(families, r) if _compatible(ids)), default=0)
 
 
 def _compatible(ids: Sequence[str]) -> bool:
