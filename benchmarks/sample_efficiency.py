@@ -255,6 +255,18 @@ def _ila_at(rows: Sequence[dict], rollouts: int) -> float | None:
 # Runs
 
 
+PATH_FIELDS = ("model", "data", "eval_data", "output_dir")
+
+
+def same_run(saved: dict, config: dict) -> bool:
+    """Whether a saved run config is ``config``, its paths compared as the files they name (an
+    ``--out`` given once relative and once absolute is the same run)."""
+    def norm(c: dict) -> dict:
+        return {k: str(Path(v).resolve()) if k in PATH_FIELDS and v is not None else v
+                for k, v in c.items()}
+    return norm(saved) == norm(config)
+
+
 def run_method(overrides: dict, model_dir: str, train: str, held_out: str, out: Path, *,
                seed: int, budget: int, eval_prompts: int, threads: int) -> dict:
     """One ``hir.train`` run with ``budget`` generated rollouts; its eval rows and train rows."""
@@ -283,7 +295,8 @@ def run_method(overrides: dict, model_dir: str, train: str, held_out: str, out: 
     evals = [r for r in read_metrics(out) if r.get("eval")] \
         if saved.exists() and (out / "metrics.jsonl").exists() else []
     reused = bool(evals and evals[-1]["rollouts"] == budget and
-                  json.loads(saved.read_text(encoding="utf-8")) == config.model_dump(mode="json"))
+                  same_run(json.loads(saved.read_text(encoding="utf-8")),
+                           config.model_dump(mode="json")))
     if not reused:  # else a finished run of this exact config (an interrupted benchmark's)
         run_training(config)
     rows = read_metrics(out)

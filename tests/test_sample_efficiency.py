@@ -101,3 +101,14 @@ def test_constraint_rates_and_bullets_where_not_asked(tmp_path):
     assert rates["detectable_format:number_bullet_lists"] == 1.0
     assert rates["punctuation:no_comma"] == pytest.approx(2 / 3)
     assert rates["bullets_unasked"] == 0.5   # one of the two responses not asked has bullets
+
+
+def test_same_run_compares_paths_as_files(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rel = {"model": "runs/m", "data": "runs/t.jsonl", "eval_data": None,
+           "output_dir": "runs/seed0/binary", "lr": 3e-4}
+    absolute = {**rel, "model": str(tmp_path / "runs/m"), "data": str(tmp_path / "runs/t.jsonl"),
+                "output_dir": str(tmp_path / "runs/seed0/binary")}
+    assert se.same_run(rel, absolute)
+    assert not se.same_run(rel, {**absolute, "lr": 1e-4})
+    assert not se.same_run(rel, {**absolute, "model": str(tmp_path / "runs/other")})
