@@ -502,8 +502,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the toy model: tiny (the default 0.26M parameters) or small (hidden "
                     "192, 4 layers: 1.8M, a probe of whether capacity changes the picture)")
     ap.add_argument("--constraints", type=int, default=K_CONSTRAINTS,
-                    help=f"constraints per prompt, {K_CONSTRAINTS} (default) or 6 (the most the toy "
-                    "fits in one prompt): a sparser regime for the same methods")
+                    help=f"constraints per prompt, {K_CONSTRAINTS} (default) or 6 (the most the "
+                    "toy fits in one prompt): a sparser regime for the same methods")
     ap.add_argument("--out", type=Path, default=Path("runs/sample_efficiency"))
     args = ap.parse_args(argv)
     if not K_CONSTRAINTS <= args.constraints <= 6:

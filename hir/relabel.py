@@ -117,22 +117,10 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
     if not len(instructions) == len(responses) == len(masks) == len(entropies):
         raise ValueError(f"{len(instructions)} instructions, {len(responses)} response lists, "
                          f"{len(masks)} mask lists, {len(entropies)} entropy lists")
-    stated: dict[tuple[int, int], list[ConstraintSpec | None]] = {}
-    eligible = None
+    stated = eligible = None
     if config.rewrite == "achieved_only":
-        # only a response whose every failed constraint can be stated as achieved is a candidate
-        eligible = []
-        for g, group in enumerate(masks):
-            flags = []
-            for r, m in enumerate(group):
-                if m.partial:
-                    stated[g, r] = achieved(instructions[g], responses[g][r], m.satisfied,
-                                            semantics=config.semantics)
-                    flags.append(all(ok or s is not None
-                                     for ok, s in zip(m.satisfied, stated[g, r])))
-                else:
-                    flags.append(False)
-            eligible.append(flags)
+        stated = _fully_stated(instructions, responses, masks, config.semantics)
+        eligible = [[(g, r) in stated for r in range(len(group))] for g, group in enumerate(masks)]
     chosen = select(masks, entropies, lambda_=lambda_, k=config.k, budget=config.budget,
                     total=config.total, weights=weights, eligible=eligible)
     out = []
@@ -143,7 +131,7 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
         if config.rewrite == "achieved":
             replace = achieved(instructions[c.group], response, m.satisfied,
                                semantics=config.semantics)
-        elif config.rewrite == "achieved_only":
+        elif stated is not None:
             replace = stated[c.group, c.response]
         flags, rewritten = recheck(instructions[c.group], response, m.satisfied,
                                    mode=config.mode, semantics=config.semantics, replace=replace)
@@ -153,6 +141,23 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
             kept = tuple(i for i, ok in enumerate(flags) if ok)
             out.append(Selected(c.group, c.response, kept, rewritten, c.score, m.cla,
                                 tuple(i for i in kept if not m.satisfied[i])))
+    return out
+
+
+def _fully_stated(instructions: Sequence[Instruction], responses: Sequence[Sequence[str]],
+                  masks: Sequence[Sequence[Mask]], semantics: Semantics
+                  ) -> dict[tuple[int, int], list[ConstraintSpec | None]]:
+    """``rewrite="achieved_only"``: for each partly satisfying response (group, response) whose
+    every failed constraint can be stated as achieved, those statements (``hir.rewrite.achieved``);
+    the others are not candidates."""
+    out = {}
+    for g, group in enumerate(masks):
+        for r, m in enumerate(group):
+            if m.partial:
+                replace = achieved(instructions[g], responses[g][r], m.satisfied,
+                                   semantics=semantics)
+                if all(ok or spec is not None for ok, spec in zip(m.satisfied, replace)):
+                    out[g, r] = replace
     return out
 
 

@@ -141,7 +141,8 @@ def test_achieved_only_discards_a_replay_the_recheck_would_shorten(prompt_checke
     words = ConstraintSpec(id="length_constraints:number_words",
                            kwargs={"num_words": 3, "relation": "less than"},
                            text="Use less than 3 words.")
-    inst = Instruction(task="Describe the sea.", template="lines", constraints=[prompt_checker, words])
+    inst = Instruction(task="Describe the sea.", template="lines",
+                       constraints=[prompt_checker, words])
     response = "Calm sea. Use less than 3 words."   # 7 words; ends with the prompt's last line
     assert mask(inst, response).satisfied == [True, False]
     # stating the count it met ("less than 8 words") changes the prompt's last line, so the
