@@ -44,6 +44,10 @@ replays; when it ran, a last table compares the paper protocol's HiR runs with i
 ``--jobs N`` runs N warm-ups or runs at once, each in its own process; every run is
 deterministic, so the numbers do not depend on N (2 with ``--threads 1`` on a 2-core machine).
 
+``--constraints 6`` (the most the toy fits in one prompt) and ``--prompts-per-step B`` (default
+16) give sparser regimes for the same methods: more groups, and more whole batches, without a
+success (use another ``--out``).
+
 ``--model-size small`` swaps the 0.26M-parameter toy model for a 1.8M one (same task, warm-up
 and preset; its warm-ups are saved apart), a probe of whether capacity changes the picture.
 
@@ -504,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--constraints", type=int, default=K_CONSTRAINTS,
                     help=f"constraints per prompt, {K_CONSTRAINTS} (default) or 6 (the most the "
                     "toy fits in one prompt): a sparser regime for the same methods")
+    ap.add_argument("--prompts-per-step", type=int, default=None, metavar="B",
+                    help="prompts per step for every method (default the preset's 16): fewer "
+                    "make more steps whose whole batch has no success")
     ap.add_argument("--out", type=Path, default=Path("runs/sample_efficiency"))
     args = ap.parse_args(argv)
     if not K_CONSTRAINTS <= args.constraints <= 6:
@@ -536,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     toy = ToyConfig(task=ToyTaskConfig(min_constraints=n_constraints,
                                        max_constraints=n_constraints),
                     model=ToyModelConfig(**MODEL_SIZES[args.model_size]))
-    B = TRAIN_PRESET["prompts_per_step"]
+    B = args.prompts_per_step or TRAIN_PRESET["prompts_per_step"]
+    if B <= 0 or any(EVAL_ROLLOUTS % (B * m) for m in (6, 8)):
+        ap.error(f"--prompts-per-step: B * 6 and B * 8 must divide {EVAL_ROLLOUTS}")
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[int, dict[str, dict]] = {}
     sparse: dict[int, tuple[float, float]] = {}
@@ -570,7 +579,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for seed, name in plan:
         results.setdefault(seed, {})
-        overrides = METHODS[name] if name in METHODS else ABLATIONS[name][0]
+        overrides = {**(METHODS[name] if name in METHODS else ABLATIONS[name][0]),
+                     "prompts_per_step": B}
         runs.append(((seed, name), _run_task,
                      (overrides, paths[seed], args.out / f"seed{seed}" / name,
                       {**kwargs, "seed": seed})))
@@ -593,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- report ---------------------------------------------------------------------------------
     lines = [f"# Sample efficiency, {n_constraints} constraints per prompt", "",
-             f"Budget {budget} generated rollouts per run; held-out greedy ILA on {eval_prompts} "
+             f"B={B} prompts per step; budget {budget} generated rollouts per run; held-out greedy ILA on {eval_prompts} "
              f"prompts every {EVAL_ROLLOUTS}; target {args.target}; seeds 0-{n_seeds - 1}; "
              f"a run that misses the target counts as {budget} (its ratio is then a bound).", "",
              "| seed | binary: groups without success, steps 1-5 | binary: steps without any "
@@ -656,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     png = args.out / "sample_efficiency.png"
     plot(results, protocols, args.target, png, n_constraints)
     (args.out / "results.json").write_text(json.dumps({
-        "k_constraints": n_constraints, "model_size": args.model_size, "target": args.target,
+        "k_constraints": n_constraints, "prompts_per_step": B, "model_size": args.model_size, "target": args.target,
         "budget_rollouts": budget,
         "seeds": n_seeds, "protocols": protocols, "eval_prompts": eval_prompts,
         "sparsity": {s: {"dead_groups_first5": d, "steps_without_success": e}
