@@ -58,6 +58,8 @@ class RelabelConfig:
     mode: Mode = "strict"
     semantics: Semantics = "reference"
     rewrite: Rewrite = "keep"
+    # the constraint ids the achieved rewrites may state (None: every family that can)
+    achieved_families: tuple[str, ...] | None = None
 
     def lambda_at(self, step: int) -> float:
         """lambda_s, the CLA weight of the selection score at ``step``."""

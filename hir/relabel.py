@@ -119,7 +119,7 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
                          f"{len(masks)} mask lists, {len(entropies)} entropy lists")
     stated = eligible = None
     if config.rewrite == "achieved_only":
-        stated = _fully_stated(instructions, responses, masks, config.semantics)
+        stated = _fully_stated(instructions, responses, masks, config)
         eligible = [[(g, r) in stated for r in range(len(group))] for g, group in enumerate(masks)]
     chosen = select(masks, entropies, lambda_=lambda_, k=config.k, budget=config.budget,
                     total=config.total, weights=weights, eligible=eligible)
@@ -130,7 +130,7 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
         replace = None
         if config.rewrite == "achieved":
             replace = achieved(instructions[c.group], response, m.satisfied,
-                               semantics=config.semantics)
+                               semantics=config.semantics, families=config.achieved_families)
         elif stated is not None:
             replace = stated[c.group, c.response]
         flags, rewritten = recheck(instructions[c.group], response, m.satisfied,
@@ -145,7 +145,7 @@ def relabel(instructions: Sequence[Instruction], responses: Sequence[Sequence[st
 
 
 def _fully_stated(instructions: Sequence[Instruction], responses: Sequence[Sequence[str]],
-                  masks: Sequence[Sequence[Mask]], semantics: Semantics
+                  masks: Sequence[Sequence[Mask]], config: RelabelConfig
                   ) -> dict[tuple[int, int], list[ConstraintSpec | None]]:
     """``rewrite="achieved_only"``: for each partly satisfying response (group, response) whose
     every failed constraint can be stated as achieved, those statements (``hir.rewrite.achieved``);
@@ -155,7 +155,8 @@ def _fully_stated(instructions: Sequence[Instruction], responses: Sequence[Seque
         for r, m in enumerate(group):
             if m.partial:
                 replace = achieved(instructions[g], responses[g][r], m.satisfied,
-                                   semantics=semantics)
+                                   semantics=config.semantics,
+                                   families=config.achieved_families)
                 if all(ok or spec is not None for ok, spec in zip(m.satisfied, replace)):
                     out[g, r] = replace
     return out

@@ -18,7 +18,7 @@ the behaviour under a prompt that asks for exactly what it did.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Collection, Sequence
 
 from constraints import Semantics
 
@@ -43,17 +43,19 @@ def hindsight(instruction: Instruction, satisfied: Sequence[bool],
 
 
 def achieved(instruction: Instruction, response: str, satisfied: Sequence[bool], *,
-             semantics: Semantics = "reference") -> list[ConstraintSpec | None]:
+             semantics: Semantics = "reference",
+             families: Collection[str] | None = None) -> list[ConstraintSpec | None]:
     """Per constraint, index-aligned: for a failed one, the spec with the parameters ``response``
     met (``Checker.achieved``, wording rephrased by ``ConstraintSpec.with_kwargs``), or None
-    where its family or its wording cannot say it; None for every satisfied one."""
+    where its family or its wording cannot say it, or where ``families`` (constraint ids; None:
+    all) leaves its id out; None for every satisfied one."""
     if len(satisfied) != len(instruction.constraints):
         raise ValueError(f"{len(satisfied)} satisfied flags for "
                          f"{len(instruction.constraints)} constraints")
     out: list[ConstraintSpec | None] = []
     checkers = None
     for i, (spec, ok) in enumerate(zip(instruction.constraints, satisfied)):
-        if ok:
+        if ok or (families is not None and spec.id not in families):
             out.append(None)
             continue
         if checkers is None:

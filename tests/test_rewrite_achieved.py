@@ -91,6 +91,22 @@ INST = Instruction(task="Write about the sea.", constraints=[
 RESPONSE = "* The sea, is calm.\n* Waves roll in."   # 7 words, a comma, 2 bullets, capitals
 
 
+def test_achieved_families_limits_what_is_stated():
+    m = mask(INST, RESPONSE, semantics="corrected")
+    only_bullets = achieved(INST, RESPONSE, m.satisfied, semantics="corrected",
+                            families={"detectable_format:number_bullet_lists"})
+    assert [r.text if r else None for r in only_bullets] == [
+        None, None, "Use exactly 2 bullet points.", None]
+    config = RelabelConfig(k=1, rewrite="achieved", semantics="corrected",
+                           achieved_families=("detectable_format:number_bullet_lists",))
+    (s,) = relabel([INST], [[RESPONSE.lower()]], [[mask(INST, RESPONSE.lower(),
+                                                        semantics="corrected")]],
+                   [None], lambda_=2.0, config=config)
+    # the failed word count is dropped, the bullet count stated, lowercase kept
+    assert s.instruction.render() == ("Write about the sea. Use exactly 2 bullet points. "
+                                      "Use only lowercase letters.")
+
+
 def test_hindsight_with_replacements_keeps_order_and_drops_the_rest():
     m = mask(INST, RESPONSE, semantics="corrected")
     assert m.satisfied == [False, False, False, False]

@@ -111,4 +111,7 @@ def test_same_run_compares_paths_as_files(tmp_path, monkeypatch):
                 "output_dir": str(tmp_path / "runs/seed0/binary")}
     assert se.same_run(rel, absolute)
     assert not se.same_run(rel, {**absolute, "lr": 1e-4})
+    # a field added later, left at its None default, is the run an older config describes
+    assert se.same_run(rel, {**absolute, "replay_achieved_families": None})
+    assert not se.same_run(rel, {**absolute, "replay_achieved_families": ["x"]})
     assert not se.same_run(rel, {**absolute, "model": str(tmp_path / "runs/other")})

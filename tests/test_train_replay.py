@@ -268,3 +268,14 @@ def test_achieved_rewrite_states_what_the_replayed_response_did(tiny):
     adv, fresh_only = with_replays("reinforce++", rewards, lengths, [0, 0], [False, True])
     row = _diag_row(_adv_diagnostics(batch, adv, fresh_only))
     assert row["kept_mean"] == 2 and row["rephrased_mean"] == 1
+
+
+def test_achieved_families_must_be_known_constraint_ids():
+    from hir.train.config import ConfigFileError, load_config
+
+    with pytest.raises(ConfigFileError, match="replay_achieved_families.*nope:x"):
+        load_config(None, {"replay_rewrite": "achieved",
+                           "replay_achieved_families": ["nope:x"]})
+    cfg = load_config(None, {"replay_rewrite": "achieved", "replay_achieved_families":
+                             ["detectable_format:number_bullet_lists"]})
+    assert cfg.replay_achieved_families == ["detectable_format:number_bullet_lists"]

@@ -84,6 +84,11 @@ class TrainConfig(BaseModel):
         "phrase) is kept with those parameters instead (hir.rewrite), the others are dropped; "
         "achieved_only (beyond the paper): no constraint is dropped, so only responses whose "
         "every failed constraint can be stated that way are replayed")
+    replay_achieved_families: list[str] | None = Field(
+        None, description="with replay_rewrite achieved/achieved_only: the constraint ids that "
+        "may be stated as achieved (default: every family that can); a failed constraint of "
+        "another id is dropped (achieved) or keeps its response out of the replays "
+        "(achieved_only)")
     replay_adv: Literal["joint", "fresh"] = Field(
         "joint", description="joint: replays share the advantage statistics of the batch (the "
         "paper); fresh (beyond the paper): fresh rollouts get binary RL's advantages (fresh-only "
@@ -164,6 +169,13 @@ class TrainConfig(BaseModel):
                                         or self.replay_adv != "joint"):
             raise ValueError("kl_reward_coef needs advantage 'reinforce++' and replay_adv "
                              "'joint' (per-token returns are whitened over the whole batch)")
+        if self.replay_achieved_families is not None:
+            from constraints import registry
+
+            known = set(registry.ids())
+            unknown = [c for c in self.replay_achieved_families if c not in known]
+            if unknown:
+                raise ValueError(f"replay_achieved_families: unknown constraint ids {unknown}")
         return self
 
     @property

@@ -284,7 +284,10 @@ class Trainer:
         self.relabel_config = RelabelConfig(k=config.replay_k, budget=config.replay_budget,
                                             lambda0=config.lambda0, eta=config.eta,
                                             mode=config.mode, semantics=config.semantics,
-                                            rewrite=config.replay_rewrite)
+                                            rewrite=config.replay_rewrite,
+                                            achieved_families=(
+                                                None if config.replay_achieved_families is None
+                                                else tuple(config.replay_achieved_families)))
         self.stream = datalib.PromptStream(len(self.train_items), config.seed,
                                            self.state.data_epoch, self.state.data_pos)
         if latest is not None:
