@@ -647,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"(higher on {d['higher']} of {d['n']} seeds)  ")
         lines.append("")
     lines += ["## Held-out success per constraint at the budget (median over seeds)", ""]
-    lines += constraint_table(args.out, results, [m for m in methods], budget)
+    lines += constraint_table(args.out, results, [*methods, *ablations], budget)
     lines.append("")
     if args.ablations:
         names = [n for n in ["hir", "hir_achieved", *ablations]
