@@ -57,7 +57,7 @@ saved config is exactly the one it would run (so an interrupted benchmark, or on
 more seeds or ``--ablations``, only runs what is missing).
 
     python benchmarks/sample_efficiency.py --quick --jobs 2      # 3 seeds, paper protocol, <= 25 min
-    python benchmarks/sample_efficiency.py --jobs 2 --ablations  # 5 seeds, both protocols
+    python benchmarks/sample_efficiency.py --jobs 2 --ablations  # 10 seeds, both protocols
 """
 
 from __future__ import annotations
@@ -493,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
                     help="3 seeds, paper protocol, no ablations (<= 25 min on 2 CPU cores)")
-    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 5; 3 quick)")
+    ap.add_argument("--seeds", type=int, default=None, help="number of seeds (default 10; 3 quick)")
     ap.add_argument("--protocols", default=None,
                     help="comma-separated subset of equal,paper (default both; paper quick)")
     ap.add_argument("--rollouts", type=int, default=None,
@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     # an ablation measured against another baseline than binary RL brings that baseline along
     ablations = list(dict.fromkeys(
         [b for n in ablations for b in (ABLATIONS[n][2],) if b in ABLATIONS] + ablations))
-    n_seeds = args.seeds or (3 if args.quick else 5)
+    n_seeds = args.seeds or (3 if args.quick else 10)
     protocols = [p.strip() for p in (args.protocols or ("paper" if args.quick else
                                                          "equal,paper")).split(",") if p.strip()]
     if not protocols or any(p not in PROTOCOLS for p in protocols):
