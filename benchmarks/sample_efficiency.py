@@ -424,11 +424,13 @@ def plot(results: dict, protocols: Sequence[str], target: float, path: Path,
     import matplotlib.pyplot as plt
 
     colors = {"hir": "tab:red", "hir_paper": "tab:red", "hir_achieved": "tab:purple",
-              "hir_paper_achieved": "tab:purple", "binary": "tab:blue", "cla": "tab:green"}
+              "hir_paper_achieved": "tab:purple", "binary": "tab:blue", "cla": "tab:green",
+              "binary_m6": "tab:cyan"}
     fig, axes = plt.subplots(1, len(protocols), figsize=(6.5 * len(protocols), 4.5), dpi=120,
                              squeeze=False)
     for ax, protocol in zip(axes[0], protocols):
-        for name in PROTOCOLS[protocol]:
+        # the paper protocol's panel also shows its step-count control when it ran
+        for name in [*PROTOCOLS[protocol], *(["binary_m6"] if protocol == "paper" else [])]:
             runs = [results[s][name]["evals"] for s in results if name in results[s]]
             for rows in runs:
                 ax.plot([r["rollouts"] for r in rows], [r["eval_ila"] for r in rows],
