@@ -99,9 +99,9 @@ def relabel(
     For each group, failed responses that satisfied some constraints (0 < CLA < 1) are scored
     F = mean token entropy + lambda * CLA; the best are rewritten to keep only the constraints they
     satisfied (with --rewrite achieved or achieved_only, also a failed count or end phrase stated
-    with the value the response met) and written with reward 1: **source_id**, **response_index**, **instruction**,
-    **prompt**, **messages**, **response**, **reward**, **kept**, **dropped**, **rephrased**,
-    **cla**, **score**, **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
+    with the value the response met) and written with reward 1: **source_id**,
+    **response_index**, **instruction**, **prompt**, **messages**, **response**, **reward**,
+    **kept**, **dropped**, **rephrased**, **cla**, **score**, **lambda**. Every replay re-checks as fully satisfied (``hir check OUT`` confirms it).
 
     A row that cannot be read or checked is reported with file, line and field, the other rows are
     still relabeled. **Exit status**: 0 all rows relabeled; 1 some row rejected (the output is
