@@ -615,7 +615,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # -- report ---------------------------------------------------------------------------------
     lines = [f"# Sample efficiency, {n_constraints} constraints per prompt", "",
-             f"B={B} prompts per step; budget {budget} generated rollouts per run; held-out greedy ILA on {eval_prompts} "
+             f"B={B} prompts per step; budget {budget} generated rollouts per run; held-out "
+             f"greedy ILA on {eval_prompts} "
              f"prompts every {EVAL_ROLLOUTS}; target {args.target}; seeds 0-{n_seeds - 1}; "
              f"a run that misses the target counts as {budget} (its ratio is then a bound).", "",
              "| seed | binary: groups without success, steps 1-5 | binary: steps without any "
@@ -678,7 +679,8 @@ def main(argv: list[str] | None = None) -> int:
     png = args.out / "sample_efficiency.png"
     plot(results, protocols, args.target, png, n_constraints)
     (args.out / "results.json").write_text(json.dumps({
-        "k_constraints": n_constraints, "prompts_per_step": B, "model_size": args.model_size, "target": args.target,
+        "k_constraints": n_constraints, "prompts_per_step": B, "model_size": args.model_size,
+        "target": args.target,
         "budget_rollouts": budget,
         "seeds": n_seeds, "protocols": protocols, "eval_prompts": eval_prompts,
         "sparsity": {s: {"dead_groups_first5": d, "steps_without_success": e}
