@@ -151,18 +151,19 @@ ABLATIONS: dict[str, tuple[dict, str, str]] = {
     "hir_achieved_only": ({**METHODS["hir"], "replay_rewrite": "achieved_only"},
                           "achieved rewrite, no drop: only responses whose every failed "
                           "constraint can be stated are replayed (beyond the paper)", "binary"),
+    "hir_paper_achieved_only": ({**PAPER, "replay_rewrite": "achieved_only"},
+                                "paper protocol (6 + 2): achieved rewrite, no drop (beyond the "
+                                "paper)", "binary"),
     "hir_paper_achieved_counts": ({**PAPER, "replay_rewrite": "achieved",
                                    "replay_achieved_families": list(COUNT_FAMILIES)},
                                   "paper protocol (6 + 2): achieved rewrite for the counts only "
                                   "(a failed end phrase is dropped, as the paper)", "binary"),
-    "hir_paper_achieved_only": ({**PAPER, "replay_rewrite": "achieved_only"},
-                                "paper protocol (6 + 2): achieved rewrite, no drop (beyond the "
-                                "paper)", "binary"),
 }
 # the paper protocol's HiR runs (6 generated per prompt + replays), compared in one more table
 # against binary_m6: the same number of optimizer steps, no replays
-PAPER_HIR = ("hir_paper", "hir_paper_achieved", "hir_paper_achieved_fresh_w025",
-             "hir_paper_achieved_only", "hir_paper_achieved_counts")
+PAPER_HIR = tuple(name for name, overrides in
+                  [*METHODS.items(), *((n, a[0]) for n, a in ABLATIONS.items())]
+                  if overrides == {**overrides, **PAPER})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,6 +248,11 @@ def sparsity(train_rows: Sequence[dict], groups_per_step: int, steps: int = SPAR
     dead = sum(r["dead_groups"] for r in first) / max(len(first) * groups_per_step, 1)
     empty = sum(1 for r in train_rows if r["train_ila"] == 0) / max(len(train_rows), 1)
     return dead, empty
+
+
+def _fmt_difference(d: dict) -> str:
+    """A ``paired_difference``'s mean and 90% interval."""
+    return f"{d['mean']:+.3f} [{d['ci90'][0]:+.3f}, {d['ci90'][1]:+.3f}]"
 
 
 def _fmt_ratio(s: dict) -> str:
@@ -481,8 +487,7 @@ def _method_table(results: dict, names: Sequence[str], target: float, budget: in
         if both:
             d = paired_difference([mean_ila(results[s][name]["evals"]) for s in both],
                                   [mean_ila(results[s][base]["evals"]) for s in both])
-            diff = (f"{d['mean']:+.3f} [{d['ci90'][0]:+.3f}, {d['ci90'][1]:+.3f}] "
-                    f"({d['higher']}/{d['lower']})")
+            diff = f"{_fmt_difference(d)} ({d['higher']}/{d['lower']})"
         lines.append(f"| {name} | {labels.get(name, '')} | {','.join(map(str, seeds))} | "
                      + " | ".join(f"{x:.2f}" for x in ilas)
                      + f" | {median_mean_ila:.3f} | "
@@ -646,8 +651,7 @@ def main(argv: list[str] | None = None) -> int:
                                  for r, b in pairs)
             lines.append(f"{hir_name}/binary rollouts-to-target per seed: {per_seed}; median "
                          f"{_fmt_ratio(summaries[hir_name])}; mean ILA - binary's "
-                         f"{d['mean']:+.3f} [{d['ci90'][0]:+.3f}, {d['ci90'][1]:+.3f}] "
-                         f"(higher on {d['higher']} of {d['n']} seeds)  ")
+                         f"{_fmt_difference(d)} (higher on {d['higher']} of {d['n']} seeds)  ")
         lines.append("")
     lines += ["## Held-out success per constraint at the budget (median over seeds)", ""]
     lines += constraint_table(args.out, results, [*methods, *ablations], budget)
